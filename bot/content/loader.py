@@ -1,0 +1,261 @@
+"""Read and validate talk files; every problem names the file, the line and what is wrong."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot.content.model import GlossaryEntry, Library, Passage, Role, Talk
+
+REQUIRED = ("id", "title", "speaker", "event", "date", "language", "source")
+ROLES: tuple[Role, ...] = ("speaker", "questioner", "host")
+MAX_FILE_BYTES = 5_000_000
+_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,31}$")
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_FIELD = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)\s*:\s*(.*)$")
+_LABEL = re.compile(r"^([^:：]{1,24})[:：](.*)$", re.S)
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+class ContentError(ValueError):
+    """A talk file is malformed: str() is 'file:line: problem'."""
+
+    def __init__(self, path: Path | str, line: int, problem: str) -> None:
+        super().__init__(f"{path}:{line}: {problem}")
+        self.path = str(path)
+        self.line = line
+        self.problem = problem
+
+
+@dataclass
+class _Paragraph:
+    line: int
+    lines: list[str]
+
+
+def _join(lines: list[str]) -> str:
+    """Join the lines of one paragraph: no space between CJK text, one space between words."""
+    out = lines[0].strip()
+    for nxt in lines[1:]:
+        nxt = nxt.strip()
+        if out and nxt and (out[-1].isascii() and nxt[0].isascii()):
+            out += " " + nxt
+        else:
+            out += nxt
+    return out
+
+
+class _Parser:
+    def __init__(self, path: Path, text: str) -> None:
+        self.path = path
+        self.lines = text.splitlines()
+        self.meta: dict[str, tuple[str, int]] = {}
+        self.sections: list[tuple[str, int, list[_Paragraph]]] = []
+
+    def fail(self, line: int, problem: str) -> ContentError:
+        return ContentError(self.path, line, problem)
+
+    def parse(self) -> Talk:
+        body_start = self._front_matter()
+        self._sections(body_start)
+        return self._build()
+
+    def _front_matter(self) -> int:
+        first = next((i for i, line in enumerate(self.lines) if line.strip()), None)
+        if first is None:
+            raise self.fail(1, "the file is empty; a talk file starts with a '---' header")
+        if self.lines[first].strip() != "---":
+            raise self.fail(first + 1, "expected '---' to open the header (id, title, speaker, ...)")
+        for i in range(first + 1, len(self.lines)):
+            raw = self.lines[i].strip()
+            if raw == "---":
+                return i + 1
+            if not raw or raw.startswith("#"):
+                continue
+            match = _FIELD.match(raw)
+            if not match:
+                raise self.fail(i + 1, f"expected 'name: value' in the header, got {raw[:40]!r}")
+            name, value = match.group(1).lower(), match.group(2).strip()
+            if name in self.meta:
+                raise self.fail(i + 1, f"header field '{name}' is given twice")
+            if not value:
+                raise self.fail(i + 1, f"header field '{name}' is empty")
+            self.meta[name] = (value, i + 1)
+        raise self.fail(first + 1, "the header opened with '---' is never closed by another '---'")
+
+    def _sections(self, start: int) -> None:
+        current: list[_Paragraph] | None = None
+        paragraph: _Paragraph | None = None
+        in_comment = False
+        for i in range(start, len(self.lines)):
+            raw = self.lines[i].rstrip()
+            stripped = raw.strip()
+            if in_comment or stripped.startswith("<!--"):
+                in_comment = "-->" not in stripped
+                continue
+            if _CONTROL.search(raw):
+                raise self.fail(i + 1, "the line contains a control character; remove it")
+            if stripped.startswith("## "):
+                title = stripped[3:].strip()
+                if not title:
+                    raise self.fail(i + 1, "a '## ' heading needs a name")
+                if any(title.casefold() == s[0].casefold() for s in self.sections):
+                    raise self.fail(i + 1, f"section '{title}' appears twice")
+                current = []
+                self.sections.append((title, i + 1, current))
+                paragraph = None
+                continue
+            if stripped.startswith("#"):
+                raise self.fail(i + 1, "headings start with '## ' (two hashes and a space)")
+            if not stripped:
+                paragraph = None
+                continue
+            if current is None:
+                raise self.fail(i + 1, "text before the first '## ' section heading")
+            if paragraph is None:
+                paragraph = _Paragraph(i + 1, [])
+                current.append(paragraph)
+            paragraph.lines.append(stripped)
+
+    def _labels(self) -> dict[str, Role]:
+        raw, line = self.meta.get("labels", ("", 0))
+        labels: dict[str, Role] = {}
+        for part in filter(None, (p.strip() for p in raw.split(";"))):
+            label, eq, role = (x.strip() for x in part.partition("="))
+            if not eq or not label or role not in ROLES:
+                raise self.fail(line, f"labels: expected 'label = role' with role one of {', '.join(ROLES)}, got {part!r}")
+            labels[label] = role  # type: ignore[assignment]
+        return labels
+
+    def _build(self) -> Talk:
+        for name in REQUIRED:
+            if name not in self.meta:
+                raise self.fail(1, f"the header lacks the required field '{name}'")
+        meta = {k: v for k, (v, _) in self.meta.items()}
+        talk_id = meta["id"]
+        if not _ID.match(talk_id):
+            raise self.fail(self.meta["id"][1], f"id {talk_id!r}: use lower-case letters, digits and '-', at most 32 characters")
+        if not _DATE.match(meta["date"]):
+            raise self.fail(self.meta["date"][1], f"date {meta['date']!r}: expected YYYY-MM-DD")
+        if meta["language"] not in ("zh", "en"):
+            raise self.fail(self.meta["language"][1], "language: expected zh or en")
+        if not re.match(r"^https?://\S+$", meta["source"]):
+            raise self.fail(self.meta["source"][1], "source: expected a link starting with http:// or https://")
+        labels = self._labels()
+        key_points: list[str] = []
+        glossary: list[GlossaryEntry] = []
+        passages: list[Passage] = []
+        editorial: list[str] = []
+        content_sections: list[str] = []
+        for title, line, paragraphs in self.sections:
+            folded = title.casefold()
+            if folded == "key points":
+                key_points = self._key_points(paragraphs)
+            elif folded == "glossary":
+                glossary = self._glossary(paragraphs)
+            elif folded.endswith("(editorial)"):
+                editorial.extend(_join(p.lines) for p in paragraphs)
+            else:
+                if not paragraphs:
+                    raise self.fail(line, f"section '{title}' has no paragraphs")
+                content_sections.append(title)
+                passages.extend(self._passages(talk_id, title, paragraphs, labels, meta["speaker"], len(passages)))
+        if not key_points:
+            raise self.fail(len(self.lines), "the talk needs a '## Key points' section with '- ' lines")
+        if not passages:
+            raise self.fail(len(self.lines), "the talk has no section with paragraphs (e.g. '## Talk')")
+        credits = tuple((k, v) for k, v in meta.items() if k not in (*REQUIRED, "labels", "aliases"))
+        aliases = tuple(a.strip() for a in meta.get("aliases", "").split(";") if a.strip())
+        return Talk(
+            id=talk_id, title=meta["title"], speaker=meta["speaker"], event=meta["event"], date=meta["date"],
+            language=meta["language"], source=meta["source"], path=str(self.path), key_points=tuple(key_points),
+            sections=tuple(content_sections), passages=tuple(passages), glossary=tuple(glossary),
+            aliases=aliases, credits=credits, editorial=tuple(editorial),
+        )
+
+    def _key_points(self, paragraphs: list[_Paragraph]) -> list[str]:
+        points: list[str] = []
+        for paragraph in paragraphs:
+            for offset, line in enumerate(paragraph.lines):
+                if not line.startswith("- "):
+                    raise self.fail(paragraph.line + offset, "key points are lines starting with '- '")
+                points.append(line[2:].strip())
+        return points
+
+    def _glossary(self, paragraphs: list[_Paragraph]) -> list[GlossaryEntry]:
+        entries: list[GlossaryEntry] = []
+        for paragraph in paragraphs:
+            for offset, line in enumerate(paragraph.lines):
+                number = paragraph.line + offset
+                left, eq, right = line.partition("=")
+                english = tuple(t.strip() for t in left.split("|") if t.strip())
+                chinese = tuple(t.strip() for t in right.split("|") if t.strip())
+                if not eq or not english or not chinese:
+                    raise self.fail(number, f"glossary lines look like 'english | other = 中文 | 别名', got {line[:40]!r}")
+                entries.append(GlossaryEntry(english, chinese, number))
+        return entries
+
+    def _passages(
+        self, talk_id: str, section: str, paragraphs: list[_Paragraph], labels: dict[str, Role], speaker: str,
+        offset: int,
+    ) -> list[Passage]:
+        out: list[Passage] = []
+        role: Role = "speaker"
+        who = speaker
+        for number, paragraph in enumerate(paragraphs, start=1):
+            text = _join(paragraph.lines)
+            match = _LABEL.match(text)
+            if match and match.group(1).strip() in labels:
+                label = match.group(1).strip()
+                role = labels[label]
+                who = speaker if role == "speaker" else label
+                text = match.group(2).strip()
+                if not text:
+                    raise self.fail(paragraph.line, f"'{label}:' is followed by no text")
+            out.append(Passage(
+                key=f"{talk_id}/{offset + len(out) + 1}", talk_id=talk_id, section=section, number=number,
+                role=role, speaker=who, text=text, line=paragraph.line,
+            ))
+        return out
+
+
+def load_talk(path: Path) -> Talk:
+    """Parse one talk file; raise ContentError naming the line and the problem."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ContentError(path, 0, f"cannot be read: {exc.strerror or exc}") from None
+    if len(data) > MAX_FILE_BYTES:
+        raise ContentError(path, 0, f"is larger than {MAX_FILE_BYTES // 1_000_000} MB; split it into several talks")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise ContentError(path, line, "is not valid UTF-8 text; save it as UTF-8") from None
+    return _Parser(path, text).parse()
+
+
+def talk_files(directory: Path) -> list[Path]:
+    """The talk files of a content folder, in name order."""
+    return sorted(p for p in directory.glob("*.md") if not p.name.startswith("_") and p.name.lower() != "readme.md")
+
+
+def load_library(directory: Path) -> Library:
+    """Load every talk in a folder; raise ContentError for the first problem found."""
+    if not directory.is_dir():
+        raise ContentError(directory, 0, "is not a folder of talk files (set BOT_CONTENT_DIR)")
+    files = talk_files(directory)
+    if not files:
+        raise ContentError(directory, 0, "holds no talk files (*.md); add one or set BOT_CONTENT_DIR")
+    talks: list[Talk] = []
+    seen: dict[str, Talk] = {}
+    for path in files:
+        talk = load_talk(path)
+        for name in (talk.id, *talk.aliases):
+            other = seen.get(name.casefold())
+            if other is not None:
+                raise ContentError(path, 1, f"id or alias {name!r} is already used by {other.path}")
+            seen[name.casefold()] = talk
+        talks.append(talk)
+    return Library(talks)

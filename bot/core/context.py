@@ -1,0 +1,83 @@
+"""What command handlers work with: the talks, the search engine, the store, settings and a clock."""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from bot.config import Settings
+from bot.content.model import Library, Passage, Talk
+from bot.core.i18n import language_of, t
+from bot.core.types import Block, Citation, Request
+from bot.search.engine import SearchEngine
+from bot.search.normalise import normalise
+from bot.storage.store import Store
+
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    """The current time, timezone-aware (UTC)."""
+    return datetime.now(UTC)
+
+
+@dataclass
+class Context:
+    """Everything a command handler may use; passed explicitly, never reached through globals."""
+
+    library: Library
+    engine: SearchEngine
+    store: Store
+    settings: Settings
+    clock: Clock = utc_now
+    rng: random.Random = field(default_factory=random.Random)
+    topics: dict[str, list[str]] = field(default_factory=dict)
+
+    def lang(self, request: Request) -> str:
+        """The language of the bot's words for this request."""
+        return language_of(request.locale, self.settings.language)
+
+    def citation(self, passage: Passage, lang: str) -> Citation:
+        """A passage's citation, with the speaker named for the reader's language."""
+        talk = self.library.by_id(passage.talk_id)
+        if passage.role == "speaker":
+            speaker = talk.speaker
+        else:
+            speaker = f"{passage.speaker} ({t(lang, 'speaker_' + passage.role)})" if passage.role in (
+                "questioner", "host") else passage.speaker
+        return Citation(talk.id, talk.title, passage.section, passage.number, speaker, talk.source)
+
+    def passage_block(self, passage: Passage, lang: str, kind: str = "passage") -> Block:
+        """A passage as a reply block with its citation."""
+        return Block("quote" if kind == "quote" else "passage", passage.text, self.citation(passage, lang))
+
+    def topics_of(self, talk: Talk | None) -> list[str]:
+        """The terms a talk (or every talk) covers most, for 'try asking about' hints."""
+        if talk is not None:
+            return self.topics.get(talk.id, [])
+        merged: list[str] = []
+        for terms in self.topics.values():
+            merged.extend(x for x in terms if x not in merged)
+        return merged[:8]
+
+
+def talk_topics(talk: Talk, count: int = 8) -> list[str]:
+    """Glossary terms that characterise a talk: used in several passages, but not in most of them."""
+    texts = [normalise(p.text) for p in talk.passages]
+    scored: list[tuple[float, str]] = []
+    for entry in talk.glossary:
+        term = entry.chinese[0]
+        hits = sum(normalise(term) in text for text in texts)
+        if len(term) >= 2 and 2 <= hits <= max(2, len(texts) // 8):
+            scored.append((hits * math.log(len(texts) / hits) * min(len(term), 4), term))
+    scored.sort(key=lambda x: (-x[0], x[1]))
+    chosen: list[str] = []
+    for _, term in scored:
+        if not any(term in other or other in term for other in chosen):
+            chosen.append(term)
+        if len(chosen) == count:
+            break
+    return chosen

@@ -1,0 +1,74 @@
+"""Command table → handler; every call is timed, answered (never with a traceback) and logged."""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from dataclasses import replace
+
+from bot.core.commands import COMMANDS, CommandFn, unknown
+from bot.core.context import Context
+from bot.core.i18n import t
+from bot.core.types import Block, Reply, Request
+from bot.storage.store import UsageEvent
+
+log = logging.getLogger(__name__)
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
+_COMMAND = re.compile(r"^[a-z0-9_]{1,32}$")
+MAX_ARGS_CHARS = 100_000
+
+
+def clean(request: Request) -> Request:
+    """The request with its command normalised and control characters in the arguments made spaces."""
+    command = request.command.strip().lstrip("/").split("@", 1)[0].lower()
+    args = _CONTROL.sub(" ", request.args[:MAX_ARGS_CHARS])
+    return replace(request, command=command, args=args)
+
+
+class Router:
+    """Dispatches requests to command handlers and writes one usage row per request."""
+
+    def __init__(self, ctx: Context, table: dict[str, CommandFn] | None = None) -> None:
+        self.ctx = ctx
+        self.table = dict(COMMANDS if table is None else table)
+
+    def add(self, name: str, handler: CommandFn) -> None:
+        """Register (or replace) a command."""
+        self.table[name] = handler
+
+    async def dispatch(self, request: Request) -> Reply:
+        """Answer a request; errors become a short apology, and the usage log gets its row either way."""
+        started = time.perf_counter()
+        request = clean(request)
+        handler = self.table.get(request.command) if _COMMAND.match(request.command) else None
+        try:
+            reply = await (handler or unknown)(self.ctx, request)
+        except Exception:
+            log.exception("command /%s failed", request.command)
+            reply = Reply((Block("error", t(self.ctx.lang(request), "error")),), outcome="error", ephemeral=True)
+        self.record(request, reply, started)
+        return reply
+
+    def record(self, request: Request, reply: Reply, started: float) -> None:
+        """Queue the usage row for a request (hashed ids, never raw ones)."""
+        if not self.ctx.store.logging_enabled:
+            return
+        store = self.ctx.store
+        try:
+            store.log(UsageEvent(
+                ts=self.ctx.clock().timestamp(),
+                platform=request.platform,
+                chat_hash=store.hash_id(request.platform, request.chat_id),
+                user_hash=store.hash_id(request.platform, request.user_id),
+                command=request.command[:32] or "?",
+                query=request.args.strip(),
+                talk=reply.talk_id,
+                result_count=reply.result_count,
+                top_passage=reply.top_passage,
+                latency_ms=round((time.perf_counter() - started) * 1000, 3),
+                outcome=reply.outcome,
+            ))
+        except Exception:
+            log.exception("usage row for /%s could not be queued", request.command)

@@ -1,0 +1,170 @@
+"""Platform-neutral request, reply and adapter contract; nothing here imports a platform library."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Literal, Protocol
+
+ChatKind = Literal["private", "group", "channel"]
+BlockKind = Literal["title", "text", "passage", "quote", "item", "hint", "error"]
+Outcome = Literal["ok", "no_match", "bad_input", "denied", "error"]
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    """One command as an adapter understood it: who, where, what."""
+
+    platform: str
+    chat_id: str
+    user_id: str
+    command: str
+    args: str = ""
+    locale: str | None = None
+    chat_kind: ChatKind = "private"
+    thread_id: str | None = None
+    can_manage_chat: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Citation:
+    """Where a passage comes from: talk, section, paragraph, who speaks, source link."""
+
+    talk_id: str
+    talk_title: str
+    section: str
+    paragraph: int
+    speaker: str
+    url: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Block:
+    """One piece of a reply; adapters render each kind in their platform's style."""
+
+    kind: BlockKind
+    text: str
+    citation: Citation | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Button:
+    """A button under a reply: a callback (command + args) or a link."""
+
+    label: str
+    command: str = ""
+    args: str = ""
+    url: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """A command's answer, structured so every adapter can render it within its limits."""
+
+    blocks: tuple[Block, ...]
+    buttons: tuple[Button, ...] = ()
+    outcome: Outcome = "ok"
+    result_count: int = 0
+    top_passage: str | None = None
+    talk_id: str | None = None
+    ephemeral: bool = False
+
+    @property
+    def plain_text(self) -> str:
+        """The reply as plain text (console, logs, tests)."""
+        return "\n\n".join(b.text for b in self.blocks)
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """Where a broadcast goes: a platform chat, optionally a thread or forum topic."""
+
+    platform: str
+    chat_id: str
+    thread_id: str | None = None
+
+
+class DeliveryFailure(Enum):
+    """Why a send failed, in terms the scheduler can act on."""
+
+    GONE = "gone"  # blocked, kicked, chat or channel no longer exists / no access
+    MIGRATED = "migrated"  # Telegram group became a supergroup; new_chat_id tells where
+    TRANSIENT = "transient"  # 5xx, timeout, rate limit that outlived its retries
+
+
+@dataclass(slots=True)
+class DeliveryError(Exception):
+    """Raised by an adapter's send() when a message could not be delivered."""
+
+    failure: DeliveryFailure
+    reason: str
+    new_chat_id: str | None = None
+
+    def __str__(self) -> str:
+        return f"{self.failure.value}: {self.reason}"
+
+
+class Adapter(Protocol):
+    """A platform connection: runs until stopped, and sends replies to a target on request."""
+
+    platform: str
+
+    async def start(self) -> None:
+        """Connect and begin handling updates; returns once running."""
+
+    async def stop(self) -> None:
+        """Stop taking updates, finish in-flight replies, disconnect."""
+
+    async def send(self, target: Target, reply: Reply) -> None:
+        """Deliver a reply to a chat; raise DeliveryError on failure."""
+
+    def is_connected(self) -> bool:
+        """True while the platform connection is up (for the health heartbeat)."""
+
+
+Handler = Callable[[Request], Awaitable[Reply]]
+
+
+@dataclass(frozen=True, slots=True)
+class CommandInfo:
+    """A command's name and help text in both languages (used for menus and /help)."""
+
+    name: str
+    help_en: str
+    help_zh: str
+    args_en: str = ""
+    args_zh: str = ""
+    aliases: tuple[str, ...] = field(default=())
+
+
+@dataclass(frozen=True, slots=True)
+class Suggestion:
+    """A quick-lookup result (Telegram inline mode, Discord autocomplete)."""
+
+    value: str  # what the platform hands back when chosen: answers with this passage via /ask
+    title: str  # short snippet, at most 100 characters
+    description: str  # the citation as one line
+    reply: Reply  # the full message to post when chosen
+
+
+class Core(Protocol):
+    """What adapters may ask of the core: answer a request, suggest passages, report migrations."""
+
+    default_language: str
+
+    async def handle(self, request: Request) -> Reply:
+        """Answer one command (logged in the usage log, never raises)."""
+
+    async def suggest(self, request: Request, limit: int) -> list[Suggestion]:
+        """Passages matching request.args for inline/autocomplete; empty args give today's picks."""
+
+    def commands(self) -> list[CommandInfo]:
+        """The user-facing commands, for menus and slash-command registration."""
+
+    async def chat_migrated(self, platform: str, old_chat_id: str, new_chat_id: str) -> None:
+        """A chat changed its id (Telegram group → supergroup): move what is stored for it."""
+
+    def register(self, adapter: Adapter) -> None:
+        """Make an adapter the sender for its platform (broadcasts use its send())."""
+

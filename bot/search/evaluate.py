@@ -1,0 +1,76 @@
+"""Search quality on a labelled query set: hit@1, hit@3 and off-topic rejection per kind."""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+# A searcher takes a query and returns the texts of its top results, best first (empty: rejected).
+Searcher = Callable[[str], list[str]]
+
+
+@dataclass(frozen=True, slots=True)
+class LabelledQuery:
+    """One evaluation query: its text, a substring of the right passage (None when off-topic), its kind."""
+
+    q: str
+    gold: str | None
+    kind: str
+
+
+@dataclass
+class KindScore:
+    """Counts for one kind of query."""
+
+    total: int = 0
+    hit1: int = 0
+    hit3: int = 0
+    rejected: int = 0
+
+    def rate(self, count: int) -> float:
+        return count / self.total if self.total else 0.0
+
+
+def load_queries(path: Path) -> list[LabelledQuery]:
+    """Read a JSON-lines file of {"q", "gold_contains", "kind"} objects."""
+    queries = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+            queries.append(LabelledQuery(str(row["q"]), row.get("gold_contains"), str(row["kind"])))
+        except (ValueError, KeyError, TypeError) as exc:
+            raise ValueError(f"{path}:{number}: not a labelled query ({exc})") from None
+    return queries
+
+
+def evaluate(queries: Iterable[LabelledQuery], searcher: Searcher) -> dict[str, KindScore]:
+    """Score a searcher per kind, plus 'all' (answerable queries) and 'negative' rejection."""
+    scores: dict[str, KindScore] = defaultdict(KindScore)
+    for query in queries:
+        texts = searcher(query.q)[:3]
+        for kind in (query.kind, "all") if query.gold is not None else (query.kind,):
+            score = scores[kind]
+            score.total += 1
+            if query.gold is None:
+                score.rejected += not texts
+            else:
+                score.hit1 += bool(texts) and query.gold in texts[0]
+                score.hit3 += any(query.gold in t for t in texts)
+    return dict(scores)
+
+
+def report(scores: dict[str, KindScore]) -> str:
+    """A table of the scores, one kind a line."""
+    lines = [f"{'kind':<12} {'n':>4} {'hit@1':>6} {'hit@3':>6} {'reject':>6}"]
+    for kind in sorted(scores, key=lambda k: (k in ("all", "negative"), k)):
+        s = scores[kind]
+        if kind == "negative":
+            lines.append(f"{kind:<12} {s.total:>4} {'':>6} {'':>6} {s.rate(s.rejected):>6.3f}")
+        else:
+            lines.append(f"{kind:<12} {s.total:>4} {s.rate(s.hit1):>6.3f} {s.rate(s.hit3):>6.3f} {'':>6}")
+    return "\n".join(lines)

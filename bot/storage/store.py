@@ -1,0 +1,242 @@
+"""The one write path into SQLite: a single writer task that batches writes into transactions."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import hmac
+import logging
+import secrets
+import sqlite3
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import astuple, dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+import aiosqlite
+
+from bot.storage.schema import MIGRATIONS, SCHEMA_VERSION
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+WriteOp = Callable[[aiosqlite.Connection], Awaitable[T]]
+MAX_BATCH = 2000
+MAX_QUERY_CHARS = 1000  # the usage log keeps the start of very long queries
+
+
+class StorageError(RuntimeError):
+    """The database cannot be opened or written; the message says where and why."""
+
+
+@dataclass(frozen=True, slots=True)
+class UsageEvent:
+    """One row of the usage log (ids already hashed)."""
+
+    ts: float
+    platform: str
+    chat_hash: str
+    user_hash: str
+    command: str
+    query: str
+    talk: str | None
+    result_count: int
+    top_passage: str | None
+    latency_ms: float
+    outcome: str
+
+
+@dataclass(slots=True)
+class _Op:
+    fn: WriteOp[Any]
+    future: asyncio.Future[Any]
+
+
+_INSERT_USAGE = (
+    "INSERT INTO usage (ts, platform, chat_hash, user_hash, command, query, talk, result_count, top_passage,"
+    " latency_ms, outcome) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+
+
+class Store:
+    """SQLite storage: schema migrations, hashed usage log, and a single serialised writer."""
+
+    def __init__(self, path: Path, writer: aiosqlite.Connection, reader: aiosqlite.Connection, salt: str) -> None:
+        self.path = path
+        self._writer = writer
+        self._reader = reader
+        self._salt = salt.encode()
+        self._queue: asyncio.Queue[UsageEvent | _Op] = asyncio.Queue()
+        self._task: asyncio.Task[None] | None = None
+        self._closed = False
+        self.logging_enabled = True
+
+    @classmethod
+    async def open(cls, path: Path, salt: str | None = None) -> Store:
+        """Open (creating and migrating) the database and start its writer."""
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StorageError(f"BOT_DATABASE={path}: cannot create folder {path.parent}: {exc.strerror}") from None
+        try:
+            writer = await aiosqlite.connect(path, isolation_level=None)
+            await writer.execute("PRAGMA journal_mode=WAL")
+            await writer.execute("PRAGMA synchronous=NORMAL")
+            await writer.execute("PRAGMA busy_timeout=10000")
+            await migrate(writer)
+            salt = salt or await _stored_salt(writer)
+            reader = await aiosqlite.connect(path, isolation_level=None)
+            await reader.execute("PRAGMA busy_timeout=10000")
+            await reader.execute("PRAGMA query_only=1")
+        except sqlite3.Error as exc:
+            raise StorageError(f"BOT_DATABASE={path}: cannot open a writable SQLite database there ({exc})") from None
+        store = cls(path, writer, reader, salt)
+        store._task = asyncio.create_task(store._run(), name="store-writer")
+        return store
+
+    # -- identities -----------------------------------------------------------------------------
+
+    def hash_id(self, platform: str, raw_id: str) -> str:
+        """A salted, keyed hash of a platform id: stable for stats, useless for finding the person."""
+        return hmac.new(self._salt, f"{platform}:{raw_id}".encode(), hashlib.sha256).hexdigest()[:24]
+
+    # -- writing --------------------------------------------------------------------------------
+
+    def log(self, event: UsageEvent) -> None:
+        """Queue a usage row; returns at once (the writer commits it within milliseconds)."""
+        if self._closed:
+            log.warning("usage row for /%s dropped: the database is closed", event.command)
+            return
+        if len(event.query) > MAX_QUERY_CHARS:
+            event = UsageEvent(*astuple(event)[:5], event.query[:MAX_QUERY_CHARS], *astuple(event)[6:])
+        self._queue.put_nowait(event)
+
+    async def write(self, fn: WriteOp[T]) -> T:
+        """Run a write in the writer's next transaction and return its result once committed."""
+        if self._closed:
+            raise StorageError("the database is closed")
+        future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+        self._queue.put_nowait(_Op(fn, future))
+        return await future
+
+    def submit(self, fn: WriteOp[Any]) -> None:
+        """Queue a write without waiting for it (failures are logged by the writer)."""
+        if self._closed:
+            log.warning("write dropped: the database is closed")
+            return
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        future.add_done_callback(_log_failure)
+        self._queue.put_nowait(_Op(fn, future))
+
+    async def flush(self) -> None:
+        """Wait until everything queued so far is committed."""
+        await self._queue.join()
+
+    async def _run(self) -> None:
+        while True:
+            batch = [await self._queue.get()]
+            while len(batch) < MAX_BATCH:
+                try:
+                    batch.append(self._queue.get_nowait())
+                except asyncio.QueueEmpty:
+                    break
+            try:
+                await self._commit(batch)
+            except Exception:
+                log.exception("could not commit %d queued writes", len(batch))
+            finally:
+                for _ in batch:
+                    self._queue.task_done()
+
+    async def _commit(self, batch: list[UsageEvent | _Op]) -> None:
+        events = [astuple(item) for item in batch if isinstance(item, UsageEvent)]
+        ops = [item for item in batch if isinstance(item, _Op)]
+        results: list[tuple[_Op, Any, BaseException | None]] = []
+        db = self._writer
+        try:
+            await db.execute("BEGIN IMMEDIATE")
+            if events:
+                await db.executemany(_INSERT_USAGE, events)
+            for number, op in enumerate(ops):
+                await db.execute(f"SAVEPOINT op{number}")
+                try:
+                    results.append((op, await op.fn(db), None))
+                    await db.execute(f"RELEASE op{number}")
+                except Exception as exc:
+                    await db.execute(f"ROLLBACK TO op{number}")
+                    await db.execute(f"RELEASE op{number}")
+                    results.append((op, None, exc))
+            await db.execute("COMMIT")
+        except BaseException as exc:
+            with contextlib.suppress(sqlite3.Error):
+                await db.execute("ROLLBACK")
+            for op in ops:
+                if not op.future.done():
+                    op.future.set_exception(StorageError(f"write failed: {exc}"))
+            raise
+        for op, result, error in results:
+            if op.future.done():
+                continue
+            if error is None:
+                op.future.set_result(result)
+            else:
+                op.future.set_exception(error)
+
+    # -- reading --------------------------------------------------------------------------------
+
+    async def read(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        """Rows of a read-only query (sees everything committed)."""
+        async with self._reader.execute(sql, params) as cursor:
+            return [tuple(row) for row in await cursor.fetchall()]
+
+    async def close(self) -> None:
+        """Commit what is queued, stop the writer and close the database."""
+        if self._closed:
+            return
+        await self.flush()
+        self._closed = True
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        await self._reader.close()
+        await self._writer.close()
+
+
+def _log_failure(future: asyncio.Future[Any]) -> None:
+    if not future.cancelled() and future.exception() is not None:
+        log.warning("queued write failed: %s", future.exception())
+
+
+async def migrate(db: aiosqlite.Connection) -> int:
+    """Bring the schema to the current version, one migration per transaction; return the version."""
+    async with db.execute("PRAGMA user_version") as cursor:
+        row = await cursor.fetchone()
+    version = int(row[0]) if row else 0
+    if version > SCHEMA_VERSION:
+        raise StorageError(f"database schema v{version} is newer than this bot (v{SCHEMA_VERSION}); upgrade the bot")
+    for number in range(version, SCHEMA_VERSION):
+        await db.execute("BEGIN IMMEDIATE")
+        try:
+            for statement in MIGRATIONS[number].split(";"):
+                if statement.strip():
+                    await db.execute(statement)
+            await db.execute(f"PRAGMA user_version={number + 1}")
+            await db.execute("COMMIT")
+        except BaseException:
+            await db.execute("ROLLBACK")
+            raise
+        log.info("database migrated to schema v%d", number + 1)
+    return SCHEMA_VERSION
+
+
+async def _stored_salt(db: aiosqlite.Connection) -> str:
+    """The database's own random salt, created on first use."""
+    async with db.execute("SELECT value FROM meta WHERE key = 'hash_salt'") as cursor:
+        row = await cursor.fetchone()
+    if row:
+        return str(row[0])
+    salt = secrets.token_hex(32)
+    await db.execute("INSERT INTO meta (key, value) VALUES ('hash_salt', ?)", (salt,))
+    return salt
