@@ -142,7 +142,8 @@ def _telegram(env: Mapping[str, str]) -> TelegramSettings | None:
     if token is None:
         return None
     if not _TELEGRAM_TOKEN.match(token):
-        raise ConfigError("TELEGRAM_BOT_TOKEN: expected a token from @BotFather like 123456789:AAE... (digits, ':', 35 letters)")
+        raise ConfigError(
+            "TELEGRAM_BOT_TOKEN: expected a token from @BotFather like 123456789:AAE... (digits, ':', 35 letters)")
     secret = _get(env, "TELEGRAM_WEBHOOK_SECRET")
     if secret is not None and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", secret):
         raise ConfigError("TELEGRAM_WEBHOOK_SECRET: expected 1-256 characters of A-Z, a-z, 0-9, _ and -")
@@ -176,7 +177,8 @@ def _discord(env: Mapping[str, str]) -> DiscordSettings | None:
     if token is None:
         return None
     if not _DISCORD_TOKEN.match(token) or token.count(".") != 2:
-        raise ConfigError("DISCORD_BOT_TOKEN: expected a bot token from the developer portal (three dot-separated parts)")
+        raise ConfigError(
+            "DISCORD_BOT_TOKEN: expected a bot token from the developer portal (three dot-separated parts)")
     guild = _get(env, "DISCORD_GUILD_ID")
     if guild is not None and not guild.isdigit():
         raise ConfigError(f"DISCORD_GUILD_ID={guild!r}: expected a server id (digits only)")

@@ -71,6 +71,9 @@ class _Parser:
             raw = self.lines[i].strip()
             if raw == "---":
                 return i + 1
+            if raw.startswith("## "):
+                raise self.fail(i + 1, f"the header opened with '---' on line {first + 1} is never closed by "
+                                       "another '---' before this section")
             if not raw or raw.startswith("#"):
                 continue
             match = _FIELD.match(raw)
@@ -124,8 +127,9 @@ class _Parser:
         for part in filter(None, (p.strip() for p in raw.split(";"))):
             label, eq, role = (x.strip() for x in part.partition("="))
             if not eq or not label or role not in ROLES:
-                raise self.fail(line, f"labels: expected 'label = role' with role one of {', '.join(ROLES)}, got {part!r}")
-            labels[label] = role  # type: ignore[assignment]
+                roles = ", ".join(ROLES)
+                raise self.fail(line, f"labels: expected 'label = role' with role one of {roles}, got {part!r}")
+            labels[label] = role
         return labels
 
     def _build(self) -> Talk:
@@ -135,7 +139,8 @@ class _Parser:
         meta = {k: v for k, (v, _) in self.meta.items()}
         talk_id = meta["id"]
         if not _ID.match(talk_id):
-            raise self.fail(self.meta["id"][1], f"id {talk_id!r}: use lower-case letters, digits and '-', at most 32 characters")
+            raise self.fail(self.meta["id"][1],
+                            f"id {talk_id!r}: use lower-case letters, digits and '-', at most 32 characters")
         if not _DATE.match(meta["date"]):
             raise self.fail(self.meta["date"][1], f"date {meta['date']!r}: expected YYYY-MM-DD")
         if meta["language"] not in ("zh", "en"):
@@ -192,7 +197,8 @@ class _Parser:
                 english = tuple(t.strip() for t in left.split("|") if t.strip())
                 chinese = tuple(t.strip() for t in right.split("|") if t.strip())
                 if not eq or not english or not chinese:
-                    raise self.fail(number, f"glossary lines look like 'english | other = 中文 | 别名', got {line[:40]!r}")
+                    raise self.fail(number,
+                                    f"glossary lines look like 'english | other = 中文 | 别名', got {line[:40]!r}")
                 entries.append(GlossaryEntry(english, chinese, number))
         return entries
 

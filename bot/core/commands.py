@@ -115,7 +115,11 @@ async def more(ctx: Context, req: Request) -> Reply:
     """The next passages for a question answered before (the 'more' button)."""
     lang = ctx.lang(req)
     key, _, offset_text = req.args.strip().partition(" ")
-    rows = await ctx.store.read("SELECT query, talk FROM button_queries WHERE key = ?", (key,)) if key else []
+    sql = "SELECT query, talk FROM button_queries WHERE key = ?"
+    rows = await ctx.store.read(sql, (key,)) if key else []
+    if key and not rows:  # the query may still be queued for writing: wait for the writer once
+        await ctx.store.flush()
+        rows = await ctx.store.read(sql, (key,))
     if not rows or not offset_text.isdigit() or int(offset_text) > 60:
         return Reply((Block("hint", t(lang, "stale_button")),), outcome="bad_input", ephemeral=True)
     query, talk_id = rows[0]

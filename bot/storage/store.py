@@ -10,7 +10,7 @@ import logging
 import secrets
 import sqlite3
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import astuple, dataclass
+from dataclasses import astuple, dataclass, replace
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -109,7 +109,7 @@ class Store:
             log.warning("usage row for /%s dropped: the database is closed", event.command)
             return
         if len(event.query) > MAX_QUERY_CHARS:
-            event = UsageEvent(*astuple(event)[:5], event.query[:MAX_QUERY_CHARS], *astuple(event)[6:])
+            event = replace(event, query=event.query[:MAX_QUERY_CHARS])
         self._queue.put_nowait(event)
 
     async def write(self, fn: WriteOp[T]) -> T:

@@ -1,0 +1,96 @@
+"""SQLite storage: WAL, versioned schema, one serialised write path, and logging that never waits."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import time
+from pathlib import Path
+
+import aiosqlite
+import pytest
+
+from bot.storage.schema import SCHEMA_VERSION
+from bot.storage.store import StorageError, Store, UsageEvent
+
+
+def event(n: int, query: str = "q") -> UsageEvent:
+    return UsageEvent(time.time(), "console", "c", "u", "ask", f"{query}{n}", None, 1, None, 0.5, "ok")
+
+
+async def test_open_migrates_and_uses_wal(tmp_path: Path) -> None:
+    path = tmp_path / "nested" / "db.sqlite3"
+    store = await Store.open(path)
+    await store.close()
+    db = sqlite3.connect(path)
+    assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    salt = db.execute("SELECT value FROM meta WHERE key='hash_salt'").fetchone()[0]
+    db.close()
+    again = await Store.open(path)  # reopening is a no-op migration and keeps the salt
+    assert again.hash_id("x", "1") == (await Store.open(path)).hash_id("x", "1")
+    await again.close()
+    assert sqlite3.connect(path).execute("SELECT value FROM meta WHERE key='hash_salt'").fetchone()[0] == salt
+
+
+async def test_newer_schema_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "db.sqlite3"
+    sqlite3.connect(path).execute(f"PRAGMA user_version={SCHEMA_VERSION + 5}")
+    with pytest.raises(StorageError, match="newer than this bot"):
+        await Store.open(path)
+
+
+async def test_log_returns_at_once_and_every_row_is_committed(tmp_path: Path) -> None:
+    store = await Store.open(tmp_path / "db.sqlite3")
+    started = time.perf_counter()
+    for n in range(5000):
+        store.log(event(n))
+    assert time.perf_counter() - started < 0.5  # queued, not written inline
+    await store.flush()
+    assert (await store.read("SELECT COUNT(*) FROM usage"))[0][0] == 5000
+    await store.close()
+
+
+async def test_long_queries_are_cut_in_the_log(tmp_path: Path) -> None:
+    store = await Store.open(tmp_path / "db.sqlite3")
+    store.log(event(1, "x" * 50_000))
+    await store.flush()
+    assert len((await store.read("SELECT query FROM usage"))[0][0]) == 1000
+    await store.close()
+
+
+async def test_a_failing_write_is_isolated_from_the_rest_of_its_batch(tmp_path: Path) -> None:
+    store = await Store.open(tmp_path / "db.sqlite3")
+
+    async def bad(db: aiosqlite.Connection) -> None:
+        await db.execute("INSERT INTO meta (key, value) VALUES ('k', 'half')")
+        await db.execute("INSERT INTO no_such_table VALUES (1)")
+
+    async def good(db: aiosqlite.Connection) -> int:
+        await db.execute("INSERT INTO meta (key, value) VALUES ('g', 'ok')")
+        return 7
+
+    store.log(event(1))
+    results = await asyncio.gather(store.write(bad), store.write(good), return_exceptions=True)
+    assert isinstance(results[0], sqlite3.OperationalError)
+    assert results[1] == 7
+    keys = {row[0] for row in await store.read("SELECT key FROM meta")}
+    assert "g" in keys and "k" not in keys  # nothing of the failed write is left half-done
+    assert (await store.read("SELECT COUNT(*) FROM usage"))[0][0] == 1
+    await store.close()
+
+
+async def test_reader_cannot_write_and_closed_store_refuses(tmp_path: Path) -> None:
+    store = await Store.open(tmp_path / "db.sqlite3")
+    with pytest.raises(sqlite3.OperationalError):
+        await store.read("DELETE FROM usage")
+    await store.close()
+    with pytest.raises(StorageError):
+        await store.write(lambda db: asyncio.sleep(0))  # type: ignore[arg-type,return-value]
+    store.log(event(1))  # dropped with a warning, no exception
+
+
+async def test_database_path_that_cannot_exist(tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(StorageError, match="BOT_DATABASE"):
+        await Store.open(tmp_path / "file" / "db.sqlite3")
