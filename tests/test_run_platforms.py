@@ -62,7 +62,8 @@ def database_text(path: Path) -> str:
     """Every value of every table, as text (to look for raw ids)."""
     db = sqlite3.connect(path)
     tables = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
-    dump = [json.dumps(row, ensure_ascii=False, default=str) for t in tables for row in db.execute(f"SELECT * FROM {t}")]
+    dump = [json.dumps(row, ensure_ascii=False, default=str)
+            for table in tables for row in db.execute(f"SELECT * FROM {table}")]
     db.close()
     return "\n".join(dump)
 
