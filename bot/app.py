@@ -17,6 +17,8 @@ from bot.core.context import Clock, Context, talk_topics, utc_now
 from bot.core.i18n import COMMAND_HELP, t
 from bot.core.router import Router, clean
 from bot.core.types import Adapter, CommandInfo, Reply, Request, Suggestion
+from bot.daily.command import daily_command
+from bot.daily.scheduler import DailyScheduler
 from bot.search.engine import SUGGEST_CONFIDENCE, SearchEngine
 from bot.storage.store import Store
 
@@ -52,6 +54,10 @@ class App:
         self._tasks: list[asyncio.Task[None]] = []
         self._closing: list[Callable[[], Awaitable[None]]] = []
         self._migration_hooks: list[Callable[[str, str, str], Awaitable[None]]] = []
+        self.daily = DailyScheduler(self.ctx, self.adapters)
+        self.router.add("daily", daily_command(self.daily.wake))
+        self.on_migration(self.daily.chat_migrated)
+        self.on_close(self.daily.stop)
 
     @classmethod
     async def create(cls, settings: Settings, clock: Clock = utc_now) -> App:
@@ -146,8 +152,9 @@ class App:
     # -- background jobs ------------------------------------------------------------------------
 
     def start_background(self) -> None:
-        """Start the heartbeat and usage-log retention jobs."""
+        """Start the heartbeat, the daily quote scheduler and the usage-log retention jobs."""
         self._tasks.append(asyncio.create_task(self._heartbeat_loop(), name="heartbeat"))
+        self.daily.start()
         if self.settings.log_retention_days > 0:
             self._tasks.append(asyncio.create_task(self._retention_loop(), name="retention"))
 

@@ -82,6 +82,70 @@ MESSAGES: dict[str, dict[str, str]] = {
     "speaker_questioner": {"en": "audience question", "zh": "观众提问"},
     "speaker_host": {"en": "host", "zh": "主持人"},
     "daily_title": {"en": "Quote of the day", "zh": "每日金句"},
+    "daily_none": {
+        "en": "There is no daily quote in this chat. Admins can start one with {example} "
+              "(the time zone is optional, {zone} by default).",
+        "zh": "本聊天还没有开启每日金句。管理员可以用 {example} 开启（时区可省略，默认 {zone}）。",
+    },
+    "daily_on": {
+        "en": "Daily quote: every day at {time} ({zone}), {source}. Next: {next}.",
+        "zh": "每日金句：每天 {time}（{zone}），{source}。下一次：{next}。",
+    },
+    "daily_set": {
+        "en": "Daily quote set: every day at {time} ({zone}), {source}. Next: {next}.",
+        "zh": "已设置每日金句：每天 {time}（{zone}），{source}。下一次：{next}。",
+    },
+    "daily_off_state": {
+        "en": "The daily quote is off in this chat. Admins can turn it on again with /daily {time} {zone}.",
+        "zh": "本聊天的每日金句已关闭。管理员可以用 /daily {time} {zone} 重新开启。",
+    },
+    "daily_disabled": {
+        "en": "The daily quote is paused: it could not be delivered here {days} days in a row ({reason}). "
+              "Admins can restart it with /daily {time} {zone}.",
+        "zh": "每日金句已暂停：连续 {days} 天无法发送到这里（{reason}）。管理员可以用 /daily {time} {zone} 重新开启。",
+    },
+    "daily_last_sent": {"en": "Last sent: {day}.", "zh": "上次发送：{day}。"},
+    "daily_turned_off": {
+        "en": "Daily quote turned off. Turn it on again with /daily {time} {zone}.",
+        "zh": "已关闭每日金句。可以用 /daily {time} {zone} 重新开启。",
+    },
+    "daily_was_off": {
+        "en": "There is no daily quote in this chat to turn off.",
+        "zh": "本聊天没有开启每日金句，无需关闭。",
+    },
+    "daily_denied": {
+        "en": "Only admins of this chat can change the daily quote. Anyone can see it with /daily.",
+        "zh": "只有本聊天的管理员可以更改每日金句。任何人都可以用 /daily 查看。",
+    },
+    "daily_bad_time": {
+        "en": "“{text}” is not a time I understand. Use the 24-hour clock, e.g. {example} "
+              "(8:30, 0830 and 8:30pm work too).",
+        "zh": "无法识别时间“{text}”。请使用 24 小时制，例如 {example}（也可以写 8:30、0830 或 8点30）。",
+    },
+    "daily_need_time": {
+        "en": "Give the time first, e.g. {example}.",
+        "zh": "请先写时间，例如 {example}。",
+    },
+    "daily_bad_zone": {
+        "en": "“{text}” is not a time zone I know. Use an IANA name such as Asia/Shanghai, Europe/Berlin or "
+              "America/New_York, or an offset such as UTC+8, e.g. {example}.",
+        "zh": "无法识别时区“{text}”。请使用 IANA 时区名，如 Asia/Shanghai、Europe/Berlin、America/New_York，"
+              "或 UTC+8 这样的偏移，例如 {example}。",
+    },
+    "daily_ambiguous_zone": {
+        "en": "“{text}” could be {candidates}. Please write the full name, e.g. /daily {time} {first}.",
+        "zh": "“{text}”可能是 {candidates}。请写完整的时区名，例如 /daily {time} {first}。",
+    },
+    "daily_bad_word": {
+        "en": "I don't understand “{text}”. After the time, give a time zone and, if you like, a talk ({talks}), "
+              "e.g. {example}.",
+        "zh": "无法理解“{text}”。时间后面可以写时区，以及可选的演讲（{talks}），例如 {example}。",
+    },
+    "daily_source_all": {"en": "from all talks", "zh": "来自全部演讲"},
+    "daily_source_talk": {"en": "from “{title}”", "zh": "来自《{title}》"},
+    "daily_today": {"en": "today {time}", "zh": "今天 {time}"},
+    "daily_tomorrow": {"en": "tomorrow {time}", "zh": "明天 {time}"},
+    "daily_due_now": {"en": "now (due at {time})", "zh": "马上（{time} 到期）"},
 }
 
 COMMAND_HELP: dict[str, tuple[str, str, str, str]] = {
@@ -90,9 +154,9 @@ COMMAND_HELP: dict[str, tuple[str, str, str, str]] = {
     "quote": ("A line of the speaker, random or matching keywords", "随机或按关键词给出演讲者的一句原话",
               "[keywords]", "[关键词]"),
     "summary": ("The talk's key points and source", "演讲要点和出处", "[talk]", "[演讲]"),
-    "daily": ("Daily quote in this chat: /daily HH:MM [time zone], /daily off",
-              "每日金句：/daily HH:MM [时区]，/daily off",
-              "[HH:MM [zone] | off]", "[HH:MM [时区] | off]"),
+    "daily": ("Daily quote in this chat: /daily HH:MM [time zone] [talk], /daily off",
+              "每日金句：/daily HH:MM [时区] [演讲]，/daily off",
+              "[HH:MM [zone] [talk] | off]", "[HH:MM [时区] [演讲] | off]"),
     "about": ("Talks loaded, sources and credits", "已加载的演讲、来源和致谢", "", ""),
     "stats": ("Usage numbers", "使用统计", "", ""),
     "help": ("This list of commands", "命令列表", "", ""),

@@ -36,6 +36,45 @@ MIGRATIONS: tuple[str, ...] = (
         detail TEXT NOT NULL DEFAULT ''
     );
     """,
+    # 2: daily quote subscriptions (raw ids: delivery needs them) and one claim row per subscription and local day
+    """
+    CREATE TABLE daily_subscriptions (
+        id INTEGER PRIMARY KEY,
+        platform TEXT NOT NULL,
+        chat_id TEXT NOT NULL,
+        thread_id TEXT NOT NULL DEFAULT '',
+        owner_hash TEXT NOT NULL,
+        lang TEXT NOT NULL,
+        minute INTEGER NOT NULL,
+        zone TEXT NOT NULL,
+        talk TEXT,
+        state TEXT NOT NULL DEFAULT 'active',
+        since REAL NOT NULL,
+        created REAL NOT NULL,
+        updated REAL NOT NULL,
+        quote_order TEXT NOT NULL DEFAULT '',
+        position INTEGER NOT NULL DEFAULT 0,
+        failures INTEGER NOT NULL DEFAULT 0,
+        reason TEXT NOT NULL DEFAULT '',
+        last_sent TEXT,
+        UNIQUE (platform, chat_id, thread_id)
+    );
+    CREATE INDEX daily_subscriptions_owner ON daily_subscriptions (owner_hash);
+    CREATE INDEX daily_subscriptions_state ON daily_subscriptions (state);
+    CREATE TABLE daily_deliveries (
+        subscription_id INTEGER NOT NULL,
+        local_date TEXT NOT NULL,
+        status TEXT NOT NULL,
+        claimed REAL NOT NULL,
+        finished REAL,
+        quote_id TEXT,
+        passage TEXT,
+        detail TEXT NOT NULL DEFAULT '',
+        PRIMARY KEY (subscription_id, local_date)
+    );
+    CREATE INDEX daily_deliveries_date ON daily_deliveries (local_date);
+    CREATE INDEX daily_deliveries_status ON daily_deliveries (status);
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
