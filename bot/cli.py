@@ -1,24 +1,37 @@
-"""Command line: run | search | eval | stats | check-content (also `python -m bot ...`)."""
+"""Command line: run | search | eval | stats | check-content | health | backup | forget (also `python -m bot`)."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import contextlib
+import importlib
 import json
 import logging
+import os
 import signal
 import sys
-from collections.abc import Sequence
+import threading
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, Any, ParamSpec, TextIO, TypeVar
 
-from bot.config import ConfigError, Settings, load_settings
+from bot.config import ConfigError, Settings, check_startup, load_settings, unknown_variables
 from bot.content.loader import ContentError, load_library
 from bot.content.model import Passage
-from bot.logs import setup_logging
+from bot.core.types import Adapter, CommandInfo, Reply, Request, Suggestion
+from bot.logs import protect_handlers, setup_logging
+from bot.ops import HEALTH_MAX_AGE, PLATFORMS, OpsError, backup, check_health, forget
 from bot.search.engine import SearchEngine
 from bot.storage.store import StorageError, Store
+
+if TYPE_CHECKING:
+    from bot.app import App
+
+P = ParamSpec("P")
+T = TypeVar("T")
 
 log = logging.getLogger("bot")
 STOP_SECONDS = 9.0
@@ -144,31 +157,190 @@ def _adapters(settings: Settings, app: object) -> list[object]:
     return adapters
 
 
+class DaemonExecutor(ThreadPoolExecutor):
+    """The loop's default executor, on daemon threads that shutdown does not wait for.
+
+    The console reads stdin with a blocking readline() in an executor thread; with the standard executor a
+    pipe that stays open would keep the process alive after SIGTERM (asyncio.run and interpreter exit both
+    join that thread). Short jobs (DNS lookups) still finish: shutdown waits for them up to a bound.
+    """
+
+    JOIN_SECONDS = 1.0
+
+    def __init__(self) -> None:
+        super().__init__(max_workers=1, thread_name_prefix="bot-io")
+        self._live: set[threading.Thread] = set()
+        self._guard = threading.Lock()
+
+    def submit(self, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> Future[T]:
+        future: Future[T] = Future()
+
+        def work() -> None:
+            try:
+                if future.set_running_or_notify_cancel():
+                    try:
+                        result = fn(*args, **kwargs)
+                    except BaseException as exc:
+                        future.set_exception(exc)
+                    else:
+                        future.set_result(result)
+            finally:
+                with self._guard:
+                    self._live.discard(thread)
+
+        thread = threading.Thread(target=work, name="bot-io", daemon=True)
+        with self._guard:
+            self._live.add(thread)
+        thread.start()
+        return future
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        if wait:
+            deadline = time.monotonic() + self.JOIN_SECONDS
+            with self._guard:
+                live = list(self._live)
+            for thread in live:
+                thread.join(max(0.0, deadline - time.monotonic()))
+        super().shutdown(wait=False, cancel_futures=cancel_futures)
+
+
+class DrainingCore:
+    """The core as the console sees it: counts requests in flight; once closed, new ones wait forever
+    (they are cancelled unanswered when the console stops) while those already running finish."""
+
+    def __init__(self, app: App) -> None:
+        self.app = app
+        self.default_language = app.default_language
+        self._open = True
+        self._inflight = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
+
+    async def _gate(self) -> None:
+        if not self._open:
+            await asyncio.Event().wait()
+        self._inflight += 1
+        self._idle.clear()
+
+    def _leave(self) -> None:
+        self._inflight -= 1
+        if self._inflight == 0:
+            self._idle.set()
+
+    async def handle(self, request: Request) -> Reply:
+        await self._gate()
+        try:
+            return await self.app.handle(request)
+        finally:
+            self._leave()
+
+    async def suggest(self, request: Request, limit: int) -> list[Suggestion]:
+        await self._gate()
+        try:
+            return await self.app.suggest(request, limit)
+        finally:
+            self._leave()
+
+    def commands(self) -> list[CommandInfo]:
+        return self.app.commands()
+
+    async def chat_migrated(self, platform: str, old_chat_id: str, new_chat_id: str) -> None:
+        await self.app.chat_migrated(platform, old_chat_id, new_chat_id)
+
+    def register(self, adapter: Adapter) -> None:
+        self.app.register(adapter)
+
+    async def drain(self) -> None:
+        """Take no new requests; return when those in flight have been answered."""
+        self._open = False
+        await self._idle.wait()
+
+
+async def _stop_adapters(adapters: list[Adapter], console: Adapter | None, gate: DrainingCore | None,
+                         seconds: float) -> None:
+    """Stop every adapter at once (each stops taking updates and finishes its in-flight replies), all within
+    one deadline; the console first lets its in-flight command finish."""
+
+    async def stop_console() -> None:
+        assert console is not None and gate is not None
+        try:
+            await asyncio.wait_for(gate.drain(), seconds)
+        except TimeoutError:
+            log.warning("console: a command still running at shutdown is abandoned")
+        await console.stop()
+
+    async def stop(adapter: Adapter) -> None:
+        try:
+            await (stop_console() if adapter is console else adapter.stop())
+        except Exception as exc:
+            log.warning("%s adapter did not stop cleanly: %s", adapter.platform, exc)
+
+    tasks = [asyncio.create_task(stop(adapter), name=f"stop-{adapter.platform}") for adapter in adapters]
+    if not tasks:
+        return
+    _, pending = await asyncio.wait(tasks, timeout=seconds)
+    for task in pending:
+        log.warning("%s adapter did not stop within %.0f s", task.get_name().removeprefix("stop-"), seconds)
+        task.cancel()
+    if pending:
+        await asyncio.wait(pending, timeout=1.0)
+
+
+async def _start_unless_stopped(adapter: Adapter, stop: asyncio.Event) -> bool:
+    """Start an adapter; a stop signal while it is still connecting abandons the start (False)."""
+    starting = asyncio.create_task(adapter.start(), name=f"start-{adapter.platform}")
+    stopping = asyncio.create_task(stop.wait())
+    await asyncio.wait({starting, stopping}, return_when=asyncio.FIRST_COMPLETED)
+    stopping.cancel()
+    if starting.done():
+        starting.result()  # a failed start raises here
+        return True
+    log.info("%s adapter: start abandoned, the bot is stopping", adapter.platform)
+    starting.cancel()
+    await asyncio.wait({starting}, timeout=STOP_SECONDS / 3)
+    return False
+
+
 async def run_bot(settings: Settings) -> int:
-    """Start every configured adapter (the console when no token is set) and serve until told to stop."""
+    """Start every configured adapter (the console when no token is set) and serve until told to stop.
+
+    SIGTERM or SIGINT: adapters stop taking updates and finish in-flight replies (within STOP_SECONDS), then
+    the usage log is flushed and the database closed; the exit code is 0.
+    """
     from bot.adapters.console import ConsoleAdapter
     from bot.app import App
-    from bot.core.types import Adapter
 
+    loop = asyncio.get_running_loop()
+    loop.set_default_executor(DaemonExecutor())
+    stop = asyncio.Event()
+
+    def on_signal(name: str) -> None:
+        if stop.is_set():
+            log.info("%s: already shutting down", name)
+        else:
+            log.info("%s received: stopping", name)
+        stop.set()
+
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, on_signal, sig.name)
     app = await App.create(settings)
     adapters: list[Adapter] = _adapters(settings, app)  # type: ignore[assignment]
-    console = ConsoleAdapter(app) if settings.console_enabled else None
+    gate = DrainingCore(app) if settings.console_enabled else None
+    console = ConsoleAdapter(gate) if gate is not None else None
     if console is not None:
         adapters.append(console)
     for adapter in adapters:
         app.register(adapter)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        with contextlib.suppress(NotImplementedError, RuntimeError):
-            loop.add_signal_handler(sig, stop.set)
     started: list[Adapter] = []
     code = 0
     try:
         for adapter in adapters:
-            await adapter.start()
+            if not await _start_unless_stopped(adapter, stop):
+                break
             started.append(adapter)
             log.info("%s adapter started", adapter.platform)
+        protect_handlers()  # handlers the platform libraries may have added while starting
         app.start_background()
         waits = [asyncio.create_task(stop.wait())]
         if console is not None and len(adapters) == 1:
@@ -181,18 +353,56 @@ async def run_bot(settings: Settings) -> int:
         log.error("could not start: %s", exc)
         code = 1
     finally:
-        for adapter in reversed(started):
-            try:
-                await asyncio.wait_for(adapter.stop(), STOP_SECONDS)
-            except Exception as exc:
-                log.warning("%s adapter did not stop cleanly: %s", adapter.platform, exc)
+        await _stop_adapters(started, console, gate, STOP_SECONDS)
         await app.close()
+        log.info("stopped: usage log flushed, database closed")
     return code
 
 
 def cmd_run(settings: Settings, args: argparse.Namespace, out: TextIO) -> int:
-    """Run the bot."""
+    """Check what the bot needs (talk files, a writable database path), then run it."""
+    check_startup(settings)
+    for name in unknown_variables():
+        log.warning("%s is set but is not a setting of this bot (a typo?); it is ignored", name)
     return asyncio.run(run_bot(settings))
+
+
+def cmd_health(settings: Settings, args: argparse.Namespace, out: TextIO) -> int:
+    """Exit 0 when the database is writable and every configured adapter beat recently; else 1 and why."""
+    health = check_health(settings, max_age=args.max_age)
+    if health.ok:
+        out.write(health.detail + "\n")
+        return 0
+    print(health.detail, file=sys.stderr)
+    return 1
+
+
+def cmd_backup(settings: Settings, args: argparse.Namespace, out: TextIO) -> int:
+    """Online backup of the database to PATH (atomic; safe while the bot runs)."""
+    raw = str(args.path)
+    result = backup(settings.database, Path(raw), folder=raw.endswith(("/", os.sep)))
+    counts = ", ".join(f"{name} {count}" for name, count in result.counts.items())
+    out.write(f"backup written to {result.path}: {counts}\n")
+    return 0
+
+
+def cmd_forget(settings: Settings, args: argparse.Namespace, out: TextIO) -> int:
+    """Delete one person's usage rows and the daily subscriptions they own."""
+    done = asyncio.run(forget(settings, args.platform, args.user))
+    out.write(f"forgot {args.platform} user {args.user}: {done.usage_rows} usage row(s), "
+              f"{done.subscriptions} daily subscription(s) deleted\n")
+    return 0
+
+
+def _add_daily_commands(sub: Any) -> None:
+    """The `daily` operator subcommands, once the daily-broadcast package provides bot.daily.cli."""
+    try:
+        module = importlib.import_module("bot.daily.cli")
+    except ModuleNotFoundError as exc:
+        if exc.name in ("bot.daily", "bot.daily.cli"):
+            return  # not there (yet); a missing dependency inside it is a real error
+        raise
+    module.add_daily_commands(sub)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -216,6 +426,18 @@ def build_parser() -> argparse.ArgumentParser:
     check = sub.add_parser("check-content", help="validate the talk files")
     check.add_argument("dir", nargs="?")
     check.set_defaults(fn=cmd_check_content)
+    health = sub.add_parser("health", help="exit 0 when the running bot is healthy (database and heartbeats)")
+    health.add_argument("--max-age", type=float, default=HEALTH_MAX_AGE, metavar="SECONDS",
+                        help=f"oldest acceptable heartbeat (default {HEALTH_MAX_AGE:.0f})")
+    health.set_defaults(fn=cmd_health, error_code=1)  # Docker reads 1 as unhealthy; 2 is reserved
+    back = sub.add_parser("backup", help="copy the database to PATH (a file, or a folder for a dated file)")
+    back.add_argument("path", metavar="PATH")
+    back.set_defaults(fn=cmd_backup)
+    forget_ = sub.add_parser("forget", help="delete one person's usage rows and daily subscriptions")
+    forget_.add_argument("--platform", required=True, choices=PLATFORMS)
+    forget_.add_argument("--user", required=True, metavar="ID", help="the person's id on that platform")
+    forget_.set_defaults(fn=cmd_forget)
+    _add_daily_commands(sub)
     return parser
 
 
@@ -228,8 +450,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if getattr(args, "limit", 1) < 1:
             raise ConfigError("--limit: expected a positive number")
         return int(args.fn(settings, args, sys.stdout))
-    except (ConfigError, ContentError, StorageError) as exc:
+    except (ConfigError, ContentError, StorageError, OpsError) as exc:
         print(f"transcript-bot: {exc}", file=sys.stderr)
-        return 2
+        return int(getattr(args, "error_code", 2))
     except KeyboardInterrupt:
         return 130

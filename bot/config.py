@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
+import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,6 +17,9 @@ _TELEGRAM_TOKEN = re.compile(r"^\d{3,20}:[A-Za-z0-9_-]{30,64}$")
 _DISCORD_TOKEN = re.compile(r"^[A-Za-z0-9_.-]{50,100}$")
 LANGUAGES = ("zh", "en")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+MIN_SALT_CHARS = 16
+_HOST = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?$")
+_PREFIXES = ("BOT_", "TELEGRAM_", "DISCORD_")
 
 # Every variable the bot reads, with its meaning; the README and .env.example list the same (a test checks).
 VARIABLES: dict[str, str] = {
@@ -137,9 +142,28 @@ def _timezone(name: str, raw: str) -> str:
     return raw
 
 
+def _needs_token(env: Mapping[str, str], token_name: str, prefix: str) -> None:
+    """Platform options without the platform's token are a mistake (the adapter would silently not start)."""
+    stray = sorted(n for n in VARIABLES if n.startswith(prefix) and n != token_name and _get(env, n))
+    if stray:
+        raise ConfigError(f"{stray[0]} is set but {token_name} is not: set the token too, or unset {stray[0]}")
+
+
+def _listen(env: Mapping[str, str]) -> str:
+    raw = _get(env, "TELEGRAM_WEBHOOK_LISTEN") or "0.0.0.0"
+    try:
+        ipaddress.ip_address(raw)
+    except ValueError:
+        if not _HOST.match(raw):
+            raise ConfigError(f"TELEGRAM_WEBHOOK_LISTEN={raw!r}: expected an address to bind such as 0.0.0.0, "
+                              "127.0.0.1 or ::") from None
+    return raw
+
+
 def _telegram(env: Mapping[str, str]) -> TelegramSettings | None:
     token = _get(env, "TELEGRAM_BOT_TOKEN")
     if token is None:
+        _needs_token(env, "TELEGRAM_BOT_TOKEN", "TELEGRAM_")
         return None
     if not _TELEGRAM_TOKEN.match(token):
         raise ConfigError(
@@ -152,7 +176,7 @@ def _telegram(env: Mapping[str, str]) -> TelegramSettings | None:
         base_url=_url(env, "TELEGRAM_API_BASE_URL", ("http", "https"), "http://127.0.0.1:8081/bot"),
         webhook_url=_url(env, "TELEGRAM_WEBHOOK_URL", ("https", "http"), "https://bot.example.org/telegram"),
         webhook_port=_int(env, "TELEGRAM_WEBHOOK_PORT", 8443, 1, 65535),
-        webhook_listen=_get(env, "TELEGRAM_WEBHOOK_LISTEN") or "0.0.0.0",
+        webhook_listen=_listen(env),
         webhook_secret=secret,
     )
 
@@ -175,6 +199,7 @@ def _shard_ids(env: Mapping[str, str], count: int | None) -> tuple[int, ...] | N
 def _discord(env: Mapping[str, str]) -> DiscordSettings | None:
     token = _get(env, "DISCORD_BOT_TOKEN")
     if token is None:
+        _needs_token(env, "DISCORD_BOT_TOKEN", "DISCORD_")
         return None
     if not _DISCORD_TOKEN.match(token) or token.count(".") != 2:
         raise ConfigError(
@@ -221,13 +246,17 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     if not 0 <= grace <= 23:
         raise ConfigError(f"BOT_DAILY_GRACE_HOURS={grace_raw!r}: expected hours from 0 to 23")
     index_dir = _get(env, "BOT_INDEX_DIR")
+    salt = _get(env, "BOT_HASH_SALT")
+    if salt is not None and len(salt) < MIN_SALT_CHARS:
+        raise ConfigError(f"BOT_HASH_SALT: expected a random secret of at least {MIN_SALT_CHARS} characters "
+                          "(e.g. from `openssl rand -hex 32`), or leave it empty to keep one in the database")
     telegram = _telegram(env)
     discord = _discord(env)
     secrets = tuple(s for s in (
         telegram.token if telegram else None,
         telegram.webhook_secret if telegram else None,
         discord.token if discord else None,
-        _get(env, "BOT_HASH_SALT"),
+        salt,
     ) if s)
     return Settings(
         database=Path(_get(env, "BOT_DATABASE") or "data/bot.sqlite3"),
@@ -235,7 +264,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         index_dir=Path(index_dir) if index_dir else None,
         language=language,
         log_level=level,
-        hash_salt=_get(env, "BOT_HASH_SALT"),
+        hash_salt=salt,
         default_timezone=_timezone("BOT_DEFAULT_TIMEZONE", _get(env, "BOT_DEFAULT_TIMEZONE") or "UTC"),
         daily_grace_hours=grace,
         log_retention_days=_int(env, "BOT_LOG_RETENTION_DAYS", 365, 0, 100_000),
@@ -244,3 +273,55 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         discord=discord,
         secrets=secrets,
     )
+
+
+def unknown_variables(env: Mapping[str, str] | None = None) -> list[str]:
+    """Set variables that look like the bot's but are not read by it (typos such as BOT_LOGLEVEL)."""
+    env = os.environ if env is None else env
+    return sorted(n for n in env if n.startswith(_PREFIXES) and n not in VARIABLES and env[n].strip())
+
+
+def check_content_dir(directory: Path) -> None:
+    """Raise ConfigError unless the folder exists and holds at least one talk file."""
+    from bot.content.loader import talk_files
+
+    if not directory.exists():
+        raise ConfigError(f"BOT_CONTENT_DIR={directory}: expected a folder of talk files (*.md); it does not exist")
+    if not directory.is_dir():
+        raise ConfigError(f"BOT_CONTENT_DIR={directory}: expected a folder of talk files (*.md); it is a file")
+    try:
+        files = talk_files(directory)
+    except OSError as exc:
+        raise ConfigError(f"BOT_CONTENT_DIR={directory}: expected a readable folder ({exc.strerror})") from None
+    if not files:
+        raise ConfigError(f"BOT_CONTENT_DIR={directory}: expected a folder of talk files (*.md); it holds none")
+
+
+def check_database_path(path: Path) -> None:
+    """Raise ConfigError unless the database's folder can be created and written and the file written."""
+    name = "BOT_DATABASE"
+    if path.is_dir():
+        raise ConfigError(f"{name}={path}: expected the path of a SQLite file; it is a folder")
+    folder = path.parent
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(f"{name}={path}: expected a writable location; cannot create folder {folder} "
+                          f"({exc.strerror})") from None
+    try:  # SQLite also needs to create the -wal and -shm files next to the database
+        with tempfile.TemporaryFile(dir=folder, prefix=".write-check-"):
+            pass
+    except OSError as exc:
+        raise ConfigError(f"{name}={path}: expected a writable location; cannot write in folder {folder} "
+                          f"({exc.strerror})") from None
+    if path.exists() and not os.access(path, os.R_OK | os.W_OK):
+        raise ConfigError(f"{name}={path}: expected a writable file; the file is read-only for this user")
+
+
+def check_startup(settings: Settings) -> None:
+    """What `run` needs beyond well-formed variables: a platform, talk files and a writable database path."""
+    if settings.telegram is None and settings.discord is None and not settings.console_enabled:
+        raise ConfigError("TELEGRAM_BOT_TOKEN / DISCORD_BOT_TOKEN: expected at least one platform token "
+                          "(or BOT_CONSOLE=1 for the console)")
+    check_content_dir(settings.content_dir)
+    check_database_path(settings.database)

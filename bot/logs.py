@@ -5,39 +5,69 @@ from __future__ import annotations
 import logging
 import re
 import sys
+import traceback
 from collections.abc import Iterable
+from typing import TextIO
 
 REDACTED = "[redacted]"
-# Telegram bot tokens (also inside Bot API URLs) and Discord bot tokens, even when not configured here.
+# Telegram bot tokens (also inside Bot API URLs, plain or percent-encoded) and Discord bot tokens, even when
+# they are not the configured ones (a token pasted into a query, or one from another deployment).
 _TOKEN_PATTERNS = (
-    re.compile(r"\d{3,20}:[A-Za-z0-9_-]{30,64}"),
+    re.compile(r"\d{3,20}(?::|%3[Aa])[A-Za-z0-9_-]{30,64}"),
     re.compile(r"[A-Za-z0-9_-]{20,40}\.[A-Za-z0-9_-]{5,10}\.[A-Za-z0-9_-]{25,60}"),
 )
+MIN_SECRET_CHARS = 6  # shorter strings would hide innocent text
 QUIET_LOGGERS = ("httpx", "httpcore", "hpack", "aiosqlite", "asyncio")
+FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+def _secret_parts(secret: str) -> Iterable[str]:
+    """A secret and, for a Telegram token, its secret half (it can appear on its own, e.g. percent-encoded)."""
+    yield secret
+    _, colon, rest = secret.partition(":")
+    if colon and rest:
+        yield rest
 
 
 class RedactingFilter(logging.Filter):
-    """Replaces secrets in a record's message, arguments and exception text with [redacted]."""
+    """Replaces secrets in a record's message, arguments, exception text and stack with [redacted]."""
 
     def __init__(self, secrets: Iterable[str] = ()) -> None:
         super().__init__()
-        self.secrets = sorted({s for s in secrets if len(s) >= 6}, key=len, reverse=True)
+        self.secrets: list[str] = []
+        self.add(*secrets)
+
+    def add(self, *secrets: str | None) -> None:
+        """Redact these strings too."""
+        known = set(self.secrets)
+        for secret in secrets:
+            if secret:
+                known.update(p for p in _secret_parts(secret) if len(p) >= MIN_SECRET_CHARS)
+        self.secrets = sorted(known, key=len, reverse=True)
 
     def redact(self, text: str) -> str:
         """The text with every known secret and token-shaped string replaced."""
         for secret in self.secrets:
-            text = text.replace(secret, REDACTED)
+            if secret in text:
+                text = text.replace(secret, REDACTED)
         for pattern in _TOKEN_PATTERNS:
             text = pattern.sub(REDACTED, text)
         return text
 
     def filter(self, record: logging.LogRecord) -> bool:
-        message = self.redact(record.getMessage())
-        record.msg, record.args = message, None
+        """Rewrite the record in place (message already formatted, tracebacks as redacted text); never drop it."""
+        try:
+            message = record.getMessage()
+        except Exception:  # a malformed record: show its template and arguments, redacted
+            message = f"{record.msg!r} % {record.args!r}"
+        record.msg, record.args = self.redact(message), None
         if record.exc_info:
-            formatter = logging.Formatter()
-            record.exc_text = self.redact(formatter.formatException(record.exc_info))
+            if record.exc_info[1] is not None:
+                text = "".join(traceback.format_exception(*record.exc_info)).rstrip("\n")
+                record.exc_text = self.redact(text)
             record.exc_info = None
+        elif record.exc_text:  # formatted (and cached) by a handler before this filter
+            record.exc_text = self.redact(record.exc_text)
         if record.stack_info:
             record.stack_info = self.redact(record.stack_info)
         return True
@@ -50,18 +80,44 @@ class OneLineFormatter(logging.Formatter):
         return super().format(record).replace("\r", "").replace("\n", " | ")
 
 
-def setup_logging(level: str, secrets: Iterable[str] = (), stream: object = None) -> RedactingFilter:
-    """Configure the root logger: one line per event on stderr, secrets redacted, noisy clients quiet."""
-    handler = logging.StreamHandler(stream or sys.stderr)  # type: ignore[arg-type]
-    redactor = RedactingFilter(secrets)
-    handler.addFilter(redactor)
-    handler.setFormatter(OneLineFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+_ACTIVE = RedactingFilter()
+
+
+def active_filter() -> RedactingFilter:
+    """The redaction filter installed by setup_logging (shared by every handler)."""
+    return _ACTIVE
+
+
+def protect_handlers() -> int:
+    """Put the redaction filter on every handler any logger has (libraries' own handlers, loggers that do not
+    propagate, and the last-resort handler); call again after libraries are set up. Returns the handler count."""
+    handlers: list[logging.Handler] = list(logging.getLogger().handlers)
+    for logger in list(logging.root.manager.loggerDict.values()):
+        if isinstance(logger, logging.Logger):
+            handlers.extend(logger.handlers)
+    if logging.lastResort is not None:
+        handlers.append(logging.lastResort)
+    for handler in handlers:
+        if _ACTIVE not in handler.filters:
+            handler.addFilter(_ACTIVE)
+    return len(handlers)
+
+
+def setup_logging(level: str, secrets: Iterable[str] = (), stream: TextIO | None = None) -> RedactingFilter:
+    """Configure the root logger: one line per event on stderr, secrets redacted everywhere, noisy clients quiet."""
+    _ACTIVE.add(*secrets)
+    handler = logging.StreamHandler(stream or sys.stderr)
+    handler.addFilter(_ACTIVE)
+    handler.setFormatter(OneLineFormatter(FORMAT))
     root = logging.getLogger()
     for old in list(root.handlers):
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(level)
-    # httpx logs every request URL at INFO, and Telegram's URLs contain the token: keep it at WARNING.
+    # httpx logs every request URL at INFO, and Telegram's URLs contain the token: keep the HTTP clients at
+    # WARNING (the filter would redact the token anyway; this keeps the log readable).
     for name in QUIET_LOGGERS:
         logging.getLogger(name).setLevel(max(logging.WARNING, logging.getLevelName(level)))
-    return redactor
+    logging.captureWarnings(True)
+    protect_handlers()
+    return _ACTIVE
