@@ -79,13 +79,20 @@ class ConsoleAdapter:
                     continue
                 command, args = parse_line(line)
                 request = Request("console", "console", self.user, command, args, chat_kind="private")
-                self._print(render(await self.core.handle(request)))
+                if not self._print(render(await self.core.handle(request))):
+                    break
         finally:
             self.done.set()
 
-    def _print(self, text: str) -> None:
-        self.stdout.write(text + "\n\n")
-        self.stdout.flush()
+    def _print(self, text: str) -> bool:
+        """Write a reply; False when the reader went away (e.g. `... run | head`)."""
+        try:
+            self.stdout.write(text + "\n\n")
+            self.stdout.flush()
+        except (BrokenPipeError, OSError):
+            self.done.set()
+            return False
+        return True
 
     async def stop(self) -> None:
         """Stop reading (a blocked read of the terminal is abandoned)."""

@@ -59,12 +59,8 @@ def query_key(query: str, talk: Talk | None) -> str:
 
 def _remember_query(ctx: Context, key: str, query: str, talk: Talk | None) -> None:
     """Store the query behind a 'more' button without delaying the reply."""
-    async def save(db: object) -> None:
-        await db.execute(  # type: ignore[attr-defined]
-            "INSERT OR REPLACE INTO button_queries (key, query, talk, created) VALUES (?, ?, ?, ?)",
-            (key, query[:MAX_QUERY_CHARS * 4], talk.id if talk else None, time.time()),
-        )
-    ctx.store.submit(save)
+    ctx.store.submit_row("INSERT OR REPLACE INTO button_queries (key, query, talk, created) VALUES (?, ?, ?, ?)",
+                         (key, query[: MAX_QUERY_CHARS * 4], talk.id if talk else None, time.time()))
 
 
 async def _answer(ctx: Context, req: Request, query: str, talk: Talk | None, offset: int) -> Reply:

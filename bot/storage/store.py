@@ -10,9 +10,9 @@ import logging
 import secrets
 import sqlite3
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import astuple, dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 import aiosqlite
 
@@ -30,9 +30,8 @@ class StorageError(RuntimeError):
     """The database cannot be opened or written; the message says where and why."""
 
 
-@dataclass(frozen=True, slots=True)
-class UsageEvent:
-    """One row of the usage log (ids already hashed)."""
+class UsageEvent(NamedTuple):
+    """One row of the usage log (ids already hashed); a tuple, so it is written as it is."""
 
     ts: float
     platform: str
@@ -45,6 +44,13 @@ class UsageEvent:
     top_passage: str | None
     latency_ms: float
     outcome: str
+
+
+class _Row(NamedTuple):
+    """A plain row write: rows with the same statement go into one executemany."""
+
+    sql: str
+    params: tuple[Any, ...]
 
 
 @dataclass(slots=True)
@@ -67,7 +73,7 @@ class Store:
         self._writer = writer
         self._reader = reader
         self._salt = salt.encode()
-        self._queue: asyncio.Queue[UsageEvent | _Op] = asyncio.Queue()
+        self._queue: asyncio.Queue[UsageEvent | _Row | _Op] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
         self._closed = False
         self.logging_enabled = True
@@ -109,7 +115,7 @@ class Store:
             log.warning("usage row for /%s dropped: the database is closed", event.command)
             return
         if len(event.query) > MAX_QUERY_CHARS:
-            event = replace(event, query=event.query[:MAX_QUERY_CHARS])
+            event = event._replace(query=event.query[:MAX_QUERY_CHARS])
         self._queue.put_nowait(event)
 
     async def write(self, fn: WriteOp[T]) -> T:
@@ -119,6 +125,13 @@ class Store:
         future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
         self._queue.put_nowait(_Op(fn, future))
         return await future
+
+    def submit_row(self, sql: str, params: tuple[Any, ...]) -> None:
+        """Queue one parameterised INSERT/UPDATE without waiting (batched with others of its statement)."""
+        if self._closed:
+            log.warning("row write dropped: the database is closed")
+            return
+        self._queue.put_nowait(_Row(sql, params))
 
     def submit(self, fn: WriteOp[Any]) -> None:
         """Queue a write without waiting for it (failures are logged by the writer)."""
@@ -149,15 +162,21 @@ class Store:
                 for _ in batch:
                     self._queue.task_done()
 
-    async def _commit(self, batch: list[UsageEvent | _Op]) -> None:
-        events = [astuple(item) for item in batch if isinstance(item, UsageEvent)]
+    async def _commit(self, batch: list[UsageEvent | _Row | _Op]) -> None:
+        events = [item for item in batch if isinstance(item, UsageEvent)]
         ops = [item for item in batch if isinstance(item, _Op)]
+        rows: dict[str, list[tuple[Any, ...]]] = {}
+        for item in batch:
+            if isinstance(item, _Row):
+                rows.setdefault(item.sql, []).append(item.params)
         results: list[tuple[_Op, Any, BaseException | None]] = []
         db = self._writer
         try:
             await db.execute("BEGIN IMMEDIATE")
             if events:
                 await db.executemany(_INSERT_USAGE, events)
+            for sql, params in rows.items():
+                await db.executemany(sql, params)
             for number, op in enumerate(ops):
                 await db.execute(f"SAVEPOINT op{number}")
                 try:
