@@ -85,18 +85,27 @@ class Store:
             path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise StorageError(f"BOT_DATABASE={path}: cannot create folder {path.parent}: {exc.strerror}") from None
+        opened: list[aiosqlite.Connection] = []
         try:
             writer = await aiosqlite.connect(path, isolation_level=None)
+            opened.append(writer)
             await writer.execute("PRAGMA journal_mode=WAL")
             await writer.execute("PRAGMA synchronous=NORMAL")
             await writer.execute("PRAGMA busy_timeout=10000")
             await migrate(writer)
             salt = salt or await _stored_salt(writer)
             reader = await aiosqlite.connect(path, isolation_level=None)
+            opened.append(reader)
             await reader.execute("PRAGMA busy_timeout=10000")
             await reader.execute("PRAGMA query_only=1")
-        except sqlite3.Error as exc:
-            raise StorageError(f"BOT_DATABASE={path}: cannot open a writable SQLite database there ({exc})") from None
+        except BaseException as exc:
+            for connection in opened:
+                with contextlib.suppress(Exception):
+                    await connection.close()
+            if isinstance(exc, sqlite3.Error):
+                problem = f"cannot open a writable SQLite database there ({exc})"
+                raise StorageError(f"BOT_DATABASE={path}: {problem}") from None
+            raise
         store = cls(path, writer, reader, salt)
         store._task = asyncio.create_task(store._run(), name="store-writer")
         return store
