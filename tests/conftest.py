@@ -10,6 +10,7 @@ import pytest
 
 from bot.app import App
 from bot.config import Settings, load_settings
+from tests.fakes.telegram_api import FakeTelegramAPI
 
 REPO = Path(__file__).resolve().parent.parent
 SEED_TALK = REPO / "content" / "ilya-neurips-2024.md"
@@ -48,3 +49,10 @@ async def app(settings: Settings, clock: FixedClock) -> AsyncIterator[App]:
     core.ctx.rng.seed(7)
     yield core
     await core.close()
+
+
+@pytest.fixture
+async def api() -> AsyncIterator[FakeTelegramAPI]:
+    """A fake Telegram Bot API on 127.0.0.1."""
+    async with FakeTelegramAPI() as fake:
+        yield fake

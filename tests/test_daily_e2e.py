@@ -30,12 +30,6 @@ TITLES = ("Quote of the day", "每日金句")
 
 
 @pytest.fixture
-async def api() -> AsyncIterator[FakeTelegramAPI]:
-    async with FakeTelegramAPI() as fake:
-        yield fake
-
-
-@pytest.fixture
 async def bot(app: App, api: FakeTelegramAPI) -> AsyncIterator[TelegramAdapter]:
     async with running_adapter(app, api) as adapter:
         app.daily.retry_delays = (0.0, 0.0, 0.0)

@@ -23,12 +23,6 @@ USER = 111
 
 
 @pytest.fixture
-async def api() -> AsyncIterator[FakeTelegramAPI]:
-    async with FakeTelegramAPI() as fake:
-        yield fake
-
-
-@pytest.fixture
 def core() -> StubCore:
     return StubCore()
 

@@ -24,12 +24,6 @@ USER = 111
 
 
 @pytest.fixture
-async def api() -> AsyncIterator[FakeTelegramAPI]:
-    async with FakeTelegramAPI() as fake:
-        yield fake
-
-
-@pytest.fixture
 def core(app: App) -> RecordingCore:
     """The real core from the shared fixture; RecordingCore(StubCore()) runs these tests without it."""
     return RecordingCore(app)

@@ -20,12 +20,6 @@ REPLY = Reply((Block("title", "Quote of the day"), Block("quote", "Data is the f
 
 
 @pytest.fixture
-async def api() -> AsyncIterator[FakeTelegramAPI]:
-    async with FakeTelegramAPI() as fake:
-        yield fake
-
-
-@pytest.fixture
 def core() -> StubCore:
     return StubCore()
 

@@ -7,7 +7,7 @@ import json
 import logging
 import socket
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from dataclasses import replace
 
 import aiohttp
@@ -22,12 +22,6 @@ pytestmark = pytest.mark.filterwarnings("ignore:.*retry_after.*:telegram.warning
 USER = 111
 WEBHOOK_SECRET = "hook-Secret_4f9a1c77e2"
 EVERY_LOGGER = ("", "telegram", "telegram.ext", "httpx", "httpcore", "tornado", "asyncio", "aiohttp")
-
-
-@pytest.fixture
-async def api() -> AsyncIterator[FakeTelegramAPI]:
-    async with FakeTelegramAPI() as fake:
-        yield fake
 
 
 def debug_everything(caplog: pytest.LogCaptureFixture) -> None:
