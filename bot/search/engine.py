@@ -1,37 +1,53 @@
-"""Ranked passage search: weighted term matching with typo, script and language tolerance, and a confidence."""
+"""Ranked passage search: weighted term matching with typo, script and language tolerance, and a confidence.
+
+How a query is answered:
+1. The Planner (query.py) normalises it (NFKC, case, Traditional→Simplified, colloquial question words) and
+   turns it into weighted slots: glossary terms, Chinese character pairs and English words or phrases, each
+   weighing its rarity (idf), question words next to nothing. A slot can be matched by several wordings:
+   the text itself, its glossary synonyms and translations, same-sounding pairs (pinyin typos), the known
+   word a Latin typo most likely meant.
+2. Stage one (scoring.py) adds up, for every passage holding any of those terms, the weight of the slots
+   it matches: per posting with NumPy, so it grows with how often the terms occur, not with the corpus.
+3. Stage two re-scores the best few dozen: word- and character-level coverage of the query, BM25, the
+   rapidfuzz partial_ratio of the query's content against the passage, and answer-type cues ("why" asks
+   for a reason; "what did he answer" for the speaker rather than the questioner).
+4. The confidence combines evidence beyond one chance match, coverage and fuzzy similarity; when the best
+   passage's confidence is below MIN_CONFIDENCE the query has no answer (calibration below).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from rapidfuzz import fuzz, process
-from rapidfuzz.distance import OSA
+import numpy.typing as npt
+from rapidfuzz import fuzz
 
-from bot.content.model import GlossaryEntry, Library, Passage, Quote, split_sentences
-from bot.search.features import BIGRAM, PINYIN, UNIGRAM, WORD, run_features
-from bot.search.index import InvertedIndex, load_or_build
-from bot.search.normalise import (
-    STOPWORDS_EN,
-    english_words,
-    filler_mask,
-    is_cjk,
-    normalise,
-    pinyin,
-    runs,
-    stem,
-)
+from bot.content.model import Library, Passage, Quote
+from bot.search.glossary import Glossary
+from bot.search.index import load_or_build
+from bot.search.normalise import fold, runs
+from bot.search.query import MAX_QUERY_CHARS, Planner, QueryPlan
+from bot.search.scoring import Scorer
 
-MAX_QUERY_CHARS = 256  # longer questions are matched on their first part; the rest adds nothing but time
-MIN_CONFIDENCE = 0.42  # below this the best passage is not an answer (calibrated on tests/eval/queries.jsonl)
-SUGGEST_CONFIDENCE = 0.30  # autocomplete and inline mode show looser matches while the user types
-FILLER_WEIGHT = 0.15
-PINYIN_SHARE = 0.7  # a bigram matched only by its sound (a pinyin typo) earns this share of its weight
-COMMON_DF_SHARE = 0.35  # features in more than this share of passages carry no signal and are skipped
-CANDIDATES = 24
-UNIGRAM_WEIGHT = 0.35  # single characters help rank paraphrases but never make a match on their own
+__all__ = ["MAX_QUERY_CHARS", "MIN_CONFIDENCE", "SUGGEST_CONFIDENCE", "Hit", "QueryPlan", "SearchEngine"]
+
+# Calibration: every query of tests/eval/queries.jsonl was searched with no threshold, keeping the top
+# passage's confidence; then bot.search.evaluate.calibrate(right, off_topic, reject_share=1.0) put the
+# threshold halfway between the most confident off-topic query (0.30) and the least confident answerable
+# one above it (0.39), which gave 0.3435. Rejecting every off-topic query of that set, rather than nine in
+# ten, cost no answerable query there and leaves a margin on either side for unseen queries.
+# Recalibrate (tests/test_eval.py checks this) whenever the scoring changes.
+MIN_CONFIDENCE = 0.34
+SUGGEST_CONFIDENCE = 0.25  # autocomplete and inline mode show looser matches while the user types
+CANDIDATES = 32  # passages re-scored with characters and fuzzy similarity
+RELATED_SHARE = 0.75  # after the first result, weaker ones down to this share of the threshold are shown too
+CHAR_SHARE = 0.35  # weight of character-level coverage beside word-level coverage
+CUE_BONUS = 0.05  # ranking bonus for a passage of the kind the question asks for (see query.py)
+
+FloatArray = npt.NDArray[np.float32]
+IntArray = npt.NDArray[np.int32]
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,228 +58,112 @@ class Hit:
     score: float
 
 
-@dataclass
-class QueryPlan:
-    """A query turned into weighted features: BM25 weights, coverage credits and their total."""
-
-    bm25: dict[str, float] = field(default_factory=dict)
-    cover: dict[str, float] = field(default_factory=dict)
-    total: float = 0.0
-    compact: str = ""  # the query's content characters, for the fuzzy comparison
-
-    def add(self, feature: str, bm25: float, cover: float = 0.0) -> None:
-        self.bm25[feature] = self.bm25.get(feature, 0.0) + bm25
-        if cover:
-            self.cover[feature] = self.cover.get(feature, 0.0) + cover
-
-    @property
-    def empty(self) -> bool:
-        return not self.bm25 and self.total == 0
-
-
-class Glossary:
-    """Bilingual term map merged from every talk's glossary."""
-
-    def __init__(self, entries: Iterable[GlossaryEntry]) -> None:
-        self.phrases: dict[tuple[str, ...], list[str]] = {}
-        self.chinese: dict[str, list[str]] = {}
-        for entry in entries:
-            targets = [normalise(c) for c in entry.chinese]
-            for english in entry.english:
-                key = tuple(english_words(normalise(english)))
-                if key:
-                    bucket = self.phrases.setdefault(key, [])
-                    bucket.extend(t for t in targets if t not in bucket)
-            for term in targets:
-                if any(is_cjk(r) for r in runs(term)):
-                    words = self.chinese.setdefault(term, [])
-                    words.extend(w for e in entry.english for w in english_words(normalise(e)) if w not in words)
-        self.longest = max((len(k) for k in self.phrases), default=0)
-        self.words = {w for key in self.phrases for w in key}
-
-
 class SearchEngine:
     """Finds the passages (and quotable sentences) that answer a query, or none when nothing fits."""
 
     def __init__(self, library: Library, index_dir: Path | None = None) -> None:
         self.library = library
         self.passages = library.passages
-        self.index: InvertedIndex = load_or_build([p.text for p in self.passages], index_dir)
+        self.index = load_or_build([p.text for p in self.passages], index_dir)
         self.glossary = Glossary(e for t in library.talks for e in t.glossary)
-        corpus_words = {f[len(WORD):] for f in self.index.vocab if f.startswith(WORD)}
-        self.known_words = sorted(corpus_words | self.glossary.words)
-        self._known = frozenset(self.known_words)
-        self._by_length: dict[int, list[str]] = {}
-        for word in self.known_words:
-            self._by_length.setdefault(len(word), []).append(word)
-        talk_ids = {t.id: i for i, t in enumerate(library.talks)}
-        self._talk_of = np.fromiter((talk_ids[p.talk_id] for p in self.passages), dtype=np.int32,
-                                    count=len(self.passages))
-        self._speaker = np.fromiter((p.role == "speaker" for p in self.passages), dtype=bool,
-                                    count=len(self.passages))
-        self._talk_index = talk_ids
-        self._compact: dict[int, str] = {}
+        self.planner = Planner(self.index, self.glossary)
+        self._talk_index = {t.id: i for i, t in enumerate(library.talks)}
+        n = len(self.passages)
+        self._talk_of = np.fromiter((self._talk_index[p.talk_id] for p in self.passages), np.int32, n)
+        self._speaker = np.fromiter((p.role == "speaker" for p in self.passages), bool, n)
+        self._quotes: dict[str, list[Quote]] | None = None
         # About one and a half rare terms' weight makes a match "distinctive" whatever the corpus size.
         self._mass_scale = 1.4 * min(self.index.max_idf, 5.4)
-
-    # -- query analysis -------------------------------------------------------------------------
-
-    def _correct(self, word: str) -> str | None:
-        """The known word a Latin typo most likely meant (LTSM → lstm), or None."""
-        if word in self._known or len(word) < 4 or word.isdigit():
-            return word if word in self._known else None
-        if len(word) < 7:  # short words: only a swapped or mistyped letter, so "reset" never becomes "resnet"
-            match = process.extractOne(word, self._by_length.get(len(word), []), scorer=OSA.distance, score_cutoff=1)
-        else:
-            match = process.extractOne(word, self.known_words, scorer=OSA.distance, score_cutoff=2)
-        return None if match is None else str(match[0])
-
-    def _add_run(self, plan: QueryPlan, run: str, weight: float) -> None:
-        """Features of a Chinese run or a Latin word, weighted; fillers weigh little and are not required."""
-        if not is_cjk(run):
-            for feature in run_features(run):
-                idf = self.index.idf_of(feature)
-                plan.add(feature, weight, weight * idf)
-                plan.total += weight * idf
-            return
-        mask = filler_mask(run)
-        if len(run) == 1:
-            feature = UNIGRAM + run
-            w = weight * (FILLER_WEIGHT if mask[0] else 1.0)
-            idf = self.index.idf_of(feature)
-            plan.add(feature, w, 0.0 if mask[0] else w * idf)
-            plan.total += 0.0 if mask[0] else w * idf
-            return
-        for ch, filler in zip(run, mask, strict=True):
-            if not filler:
-                plan.add(UNIGRAM + ch, weight * UNIGRAM_WEIGHT)
-        for i in range(len(run) - 1):
-            filler = mask[i] or mask[i + 1]
-            w = weight * (FILLER_WEIGHT if filler else 1.0)
-            gram = BIGRAM + run[i : i + 2]
-            sound = f"{PINYIN}{pinyin(run[i])}_{pinyin(run[i + 1])}"
-            idf = self.index.idf_of(gram) if gram in self.index.vocab else self.index.idf_of(sound)
-            credit = 0.0 if filler else w * idf
-            plan.add(gram, w, credit * (1 - PINYIN_SHARE))
-            plan.add(sound, w * 0.5, credit * PINYIN_SHARE)
-            plan.total += credit
+        # The weight of one pair found in a single passage: what a chance match weighs at most.
+        self._chance = float(np.log1p((max(len(self.passages), 1) - 0.5) / 1.5))
+        self.scorer = Scorer(self.index)
 
     def plan(self, query: str) -> QueryPlan:
-        """Turn a query into weighted features (normalised, glossary-expanded, typo-corrected)."""
-        text = normalise(query[: MAX_QUERY_CHARS * 2])[:MAX_QUERY_CHARS]
-        plan = QueryPlan()
-        words: list[str] = []
-        compact: list[str] = []
-        for run in runs(text):
-            if is_cjk(run):
-                self._add_run(plan, run, 1.0)
-                mask = filler_mask(run)
-                compact.append("".join(ch for ch, m in zip(run, mask, strict=True) if not m))
-                for term, english in self.glossary.chinese.items():
-                    if len(term) > 1 and term in run:
-                        for word in english:
-                            plan.add(WORD + word, 0.3)
-            else:
-                words.extend(w for w in (stem(p) for p in run.replace("'", "-").split("-")) if w)
-        self._add_words(plan, words, compact)
-        plan.compact = "".join(compact)[:64]
-        return plan
+        """Turn a query into weighted slots (normalised, glossary-expanded, typo-tolerant)."""
+        return self.planner.plan(query)
 
-    def _add_words(self, plan: QueryPlan, words: list[str], compact: list[str]) -> None:
-        """Latin words: glossary phrases become their Chinese terms; others match as words or are unknown."""
-        corrected = [w if w in STOPWORDS_EN else (self._correct(w) or w) for w in words]
-        i = 0
-        while i < len(corrected):
-            for size in range(min(self.glossary.longest, len(corrected) - i), 0, -1):
-                key = tuple(corrected[i : i + size])
-                targets = self.glossary.phrases.get(key)
-                if targets and not (size == 1 and key[0] in STOPWORDS_EN):
-                    share = 1.0 / len(targets)
-                    for target in targets:
-                        for run in runs(target):
-                            self._add_run(plan, run, share)
-                    compact.append(targets[0])
-                    if WORD + key[0] in self.index.vocab and size == 1:
-                        plan.add(WORD + key[0], 0.5)
-                    i += size
-                    break
-            else:
-                word = corrected[i]
-                i += 1
-                if word in STOPWORDS_EN or not word:
-                    continue
-                feature = WORD + word
-                idf = self.index.idf_of(feature)
-                plan.add(feature, 1.0, idf if feature in self.index.vocab else 0.0)
-                plan.total += idf
-                compact.append(word)
+    # -- scoring --------------------------------------------------------------------------------
 
-    # -- ranking --------------------------------------------------------------------------------
+    def _confidence(self, matched: float, largest: float, coverage: float, similarity: float) -> float:
+        """How sure we are a passage answers: evidence beyond one chance match, share of the query, fuzzy.
 
-    def _compact_text(self, doc: int) -> str:
-        cached = self._compact.get(doc)
-        if cached is None:
-            cached = "".join(runs(normalise(self.passages[doc].text)))
-            if len(self._compact) < 20_000:
-                self._compact[doc] = cached
-        return cached
+        Any query shares a word with some passage by chance, so the weight of the largest single match,
+        up to that of one rare pair, does not count as evidence; a second match, or a long term, does.
+        """
+        evidence = matched - min(largest, self._chance)
+        return 0.45 * min(evidence / self._mass_scale, 1.0) + 0.35 * coverage + 0.2 * similarity
 
-    def _scores(self, plan: QueryPlan) -> tuple[np.ndarray, np.ndarray]:
-        n = len(self.passages)
-        bm25 = np.zeros(n, dtype=np.float32)
-        cover = np.zeros(n, dtype=np.float32)
-        limit = COMMON_DF_SHARE * n
-        for feature, weight in plan.bm25.items():
-            postings = self.index.postings(feature)
-            if postings is None or (len(postings.docs) > limit and n > 50):
-                continue
-            bm25[postings.docs] += (weight * postings.idf) * postings.weights
-            credit = plan.cover.get(feature, 0.0)
-            if credit:
-                cover[postings.docs] += credit
-        return bm25, cover
+    def _ranked(self, plan: QueryPlan, mask: npt.NDArray[np.bool_] | None, wanted: int) -> list[tuple[float, int]]:
+        """(confidence, passage number) of the best candidates, best first."""
+        cover = self.scorer.matched(plan)
+        total = plan.total
+        if mask is not None:
+            cover[~mask] = 0.0
+        size = min(len(cover), max(CANDIDATES, wanted))
+        picked = np.argpartition(-cover, size - 1)[:size] if size < len(cover) else np.arange(len(cover))
+        top: IntArray = np.sort(picked[cover[picked] > 0]).astype(np.int32)
+        if not len(top):
+            return []
+        found = self.scorer.details(plan, top)
+        char_total = sum(s.weight for s in plan.chars)
+        best_bm25 = max(float(found.bm25.max()), 1e-6)
+        cued = found.cued * CUE_BONUS
+        if plan.asks_speaker:
+            cued += self._speaker[top] * CUE_BONUS
+        ranked: list[tuple[float, float, int]] = []
+        for i, doc in enumerate(top.tolist()):
+            matched = float(found.matched[i])
+            coverage = (matched + CHAR_SHARE * float(found.chars[i])) / max(total + CHAR_SHARE * char_total, 1e-6)
+            similarity = fuzz.partial_ratio(plan.compact, self.index.compact(doc)) / 100 if plan.compact else 0.0
+            confidence = self._confidence(matched, float(found.largest[i]), coverage, similarity)
+            order = 0.6 * coverage + 0.1 * float(found.bm25[i]) / best_bm25 + 0.2 * similarity + float(cued[i])
+            ranked.append((order, confidence, doc))
+        ranked.sort(key=lambda r: (-r[0], r[2]))
+        return [(conf, doc) for _, conf, doc in ranked]
 
-    def _confidence(self, matched: float, ratio: float, similarity: float) -> float:
-        """How sure we are a passage answers: distinctive terms matched, share of the query matched, fuzzy."""
-        return 0.5 * min(matched / self._mass_scale, 1.0) + 0.3 * ratio + 0.2 * similarity
+    # -- public ---------------------------------------------------------------------------------
 
     def search(self, query: str, *, limit: int = 3, offset: int = 0, talk: str | None = None,
                speaker_only: bool = False, min_confidence: float = MIN_CONFIDENCE) -> list[Hit]:
         """The best passages for a query, most confident first; empty when nothing answers it."""
+        if not self.passages or not query or not query.strip():
+            return []
         plan = self.plan(query)
-        if plan.empty or plan.total <= 0 or not self.passages:
+        if not plan.slots and not plan.chars:
             return []
-        bm25, cover = self._scores(plan)
-        mask = np.ones(len(self.passages), dtype=bool)
+        mask = None
         if talk is not None:
-            mask &= self._talk_of == self._talk_index[talk]
+            number = self._talk_index.get(talk)
+            if number is None:
+                return []
+            mask = self._talk_of == number
         if speaker_only:
-            mask &= self._speaker
-        ratio = np.minimum(cover / plan.total, 1.0)
-        rough = np.where(mask & (bm25 > 0), ratio * 0.7 + 0.3 * bm25 / max(float(bm25.max()), 1e-6), -1.0)
-        wanted = min(len(rough), max(CANDIDATES, offset + limit * 3))
-        top = np.argpartition(-rough, wanted - 1)[:wanted] if wanted < len(rough) else np.arange(len(rough))
-        top = top[rough[top] > 0]
-        best_bm25 = float(bm25[top].max()) if len(top) else 1.0
-        ranked: list[tuple[float, float, int]] = []
-        for doc in top.tolist():
-            similarity = fuzz.partial_ratio(plan.compact, self._compact_text(doc)) / 100 if plan.compact else 0.0
-            confidence = self._confidence(float(cover[doc]), float(ratio[doc]), similarity)
-            order = 0.6 * float(ratio[doc]) + 0.25 * float(bm25[doc]) / best_bm25 + 0.15 * similarity
-            ranked.append((order, confidence, doc))
-        ranked.sort(key=lambda r: (-r[0], r[2]))
-        if not ranked or ranked[0][1] < min_confidence:
+            mask = self._speaker if mask is None else mask & self._speaker
+        ranked = self._ranked(plan, mask, offset + limit * 3)
+        if not ranked or ranked[0][0] < min_confidence:
             return []
-        floor = max(min_confidence * 0.8, ranked[0][1] * 0.5)
-        hits = [Hit(self.passages[doc], round(conf, 4)) for _, conf, doc in ranked if conf >= floor]
-        return hits[offset : offset + limit]
+        floor = max(min_confidence * RELATED_SHARE, ranked[0][0] * 0.4)  # related passages after the best
+        hits: list[Hit] = []
+        shown = 1.0
+        for conf, doc in ranked:
+            if conf >= floor:
+                shown = min(shown, conf)  # shown scores never rise down the list, which is in ranking order
+                hits.append(Hit(self.passages[doc], round(float(shown), 4)))
+                if len(hits) == offset + limit:
+                    break
+        return hits[offset:]
 
     def best_quote(self, query: str, talk: str | None = None) -> tuple[Quote, float] | None:
         """The speaker's sentence that best matches the query, from the best-matching passages."""
-        plan = self.plan(query)
+        if self._quotes is None:
+            self._quotes = {}
+            for quote in self.library.quotes:
+                self._quotes.setdefault(quote.passage.key, []).append(quote)
+        compact = self.plan(query).compact
         for hit in self.search(query, limit=3, talk=talk, speaker_only=True):
-            candidates = [q for q in self.library.quotes if q.passage.key == hit.passage.key]
+            candidates = self._quotes.get(hit.passage.key)
             if candidates:
-                best = max(candidates, key=lambda q: fuzz.partial_ratio(plan.compact, "".join(runs(normalise(q.text)))))
+                best = max(candidates, key=lambda q: fuzz.partial_ratio(compact, "".join(runs(fold(q.text)))))
                 return best, hit.score
         return None
+

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -62,6 +63,22 @@ def evaluate(queries: Iterable[LabelledQuery], searcher: Searcher) -> dict[str, 
                 score.hit1 += bool(texts) and query.gold in texts[0]
                 score.hit3 += any(query.gold in t for t in texts)
     return dict(scores)
+
+
+def calibrate(answerable: Iterable[float], off_topic: Iterable[float], reject_share: float = 0.9) -> float:
+    """The lowest threshold that still rejects `reject_share` of the off-topic queries, with a margin.
+
+    Scores are each query's top score (0 when nothing came back); a query is answered when its top score is
+    at least the threshold. The result lies halfway between the highest off-topic score that must be
+    rejected and the next answerable score above it, so it keeps as many answerable queries as it can.
+    """
+    negatives = sorted(off_topic, reverse=True)
+    if not negatives:
+        return 0.0
+    allowed = math.floor(len(negatives) * (1 - reject_share) + 1e-9)  # off-topic queries that may pass
+    bar = negatives[allowed] if allowed < len(negatives) else 0.0
+    above = [s for s in answerable if s > bar]
+    return (bar + min(above)) / 2 if above else bar + 1e-6
 
 
 def report(scores: dict[str, KindScore]) -> str:

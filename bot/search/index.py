@@ -1,4 +1,8 @@
-"""An inverted index over passage features in flat NumPy arrays, persisted and rebuilt only on change."""
+"""An inverted index over passage features in flat NumPy arrays, persisted as .npz and memory-mapped on load.
+
+The file is rebuilt whenever the passages (or the index format) change, and whenever it cannot be read:
+a missing, truncated or corrupt file costs one rebuild, never a failed start.
+"""
 
 from __future__ import annotations
 
@@ -6,89 +10,137 @@ import hashlib
 import json
 import logging
 import os
+import struct
 import tempfile
+import zipfile
+from array import array
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
-from bot.search.features import text_features
+from bot.search.features import BIGRAM, analyse
+from bot.search.normalise import SOUND_FIRST, SOUND_LAST, sound_table
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 3  # bump when features or the file layout change
+FORMAT_VERSION = 5  # bump when features or the file layout change
+FILE_NAME = "index.npz"
 K1 = 1.2
 B = 0.75
 
 FloatArray = npt.NDArray[np.float32]
 IntArray = npt.NDArray[np.int32]
+_ARRAYS = ("offsets", "docs", "weights", "df", "char_sound", "sound_keys", "sound_terms", "compact", "compact_at",
+           "terms", "meta")
 
 
-@dataclass(frozen=True)
-class Postings:
-    """Where one feature occurs: passage numbers and each occurrence's BM25 term-frequency part."""
-
-    docs: IntArray
-    weights: FloatArray
-    idf: float
+def _sound_key(first: int, second: int) -> int:
+    """One number for the sound of a character pair (syllable numbers are below 1024)."""
+    return first * 1024 + second
 
 
 class InvertedIndex:
-    """Features → postings, over passages numbered 0..n-1 in library order."""
+    """Features → postings, over passages numbered 0..n-1 in library order, and the sounds of characters."""
 
-    def __init__(self, vocab: dict[str, int], offsets: npt.NDArray[np.int64], docs: IntArray, weights: FloatArray,
-                 df: IntArray, n_docs: int) -> None:
-        self.vocab = vocab
-        self.offsets = offsets
-        self.docs = docs
-        self.weights = weights
-        self.df = df
+    def __init__(self, arrays: dict[str, Any], terms: list[str], n_docs: int, syllables: list[str]) -> None:
+        self.vocab = {t: i for i, t in enumerate(terms)}
+        self.offsets: npt.NDArray[np.int64] = arrays["offsets"]
+        self.docs: IntArray = arrays["docs"]
+        self.weights: npt.NDArray[np.float16] = arrays["weights"]
+        self.df: IntArray = arrays["df"]
+        self.char_sound: npt.NDArray[np.uint16] = arrays["char_sound"]
+        self.sound_keys: IntArray = arrays["sound_keys"]
+        self.sound_terms: IntArray = arrays["sound_terms"]
+        self.compact_blob: npt.NDArray[np.uint8] = arrays["compact"]
+        self.compact_at: npt.NDArray[np.int64] = arrays["compact_at"]
         self.n_docs = n_docs
+        self.syllables = syllables
         # BM25 idf, never negative; a feature seen nowhere gets the largest possible idf.
-        self.idf = np.log1p((n_docs - df + 0.5) / (df + 0.5)).astype(np.float32)
+        df = np.asarray(self.df, dtype=np.float32)
+        self.idf: FloatArray = np.log1p((n_docs - df + 0.5) / (df + 0.5)).astype(np.float32)
         self.max_idf = float(np.log1p((n_docs + 0.5) / 0.5))
+        if (len(self.offsets) != len(terms) + 1 or not int(self.offsets[-1]) == len(self.docs) == len(self.weights)
+                or len(self.compact_at) != n_docs + 1 or int(self.compact_at[-1]) != len(self.compact_blob)):
+            raise ValueError("inconsistent index arrays")
 
-    def postings(self, feature: str) -> Postings | None:
-        """The postings of a feature, or None when no passage has it."""
-        term = self.vocab.get(feature)
-        if term is None:
-            return None
+    def compact(self, doc: int) -> str:
+        """A passage's normalised characters and words, joined (for the fuzzy comparison)."""
+        return bytes(self.compact_blob[int(self.compact_at[doc]) : int(self.compact_at[doc + 1])]).decode()
+
+    def term(self, feature: str) -> int | None:
+        """The term number of a feature, or None when no passage has it."""
+        return self.vocab.get(feature)
+
+    def postings(self, term: int) -> tuple[IntArray, npt.NDArray[np.float16]]:
+        """Passage numbers of a term and each one's BM25 term-frequency part."""
         start, end = int(self.offsets[term]), int(self.offsets[term + 1])
-        return Postings(self.docs[start:end], self.weights[start:end], float(self.idf[term]))
+        return self.docs[start:end], self.weights[start:end]
 
     def idf_of(self, feature: str) -> float:
         """How rare a feature is (max_idf when unknown)."""
         term = self.vocab.get(feature)
         return self.max_idf if term is None else float(self.idf[term])
 
+    def sound(self, char: str) -> int:
+        """The syllable number of a Chinese character (0 when unknown)."""
+        code = ord(char)
+        return int(self.char_sound[code - SOUND_FIRST]) if SOUND_FIRST <= code <= SOUND_LAST else 0
+
+    def homophones(self, pair: str) -> list[int]:
+        """Terms of the character bigrams that sound like this pair of characters (a typo's likely meaning)."""
+        first, second = self.sound(pair[0]), self.sound(pair[1])
+        if not first or not second:
+            return []
+        key = _sound_key(first, second)
+        lo, hi = np.searchsorted(self.sound_keys, [key, key + 1])
+        return [int(t) for t in self.sound_terms[lo:hi]]
+
     @classmethod
     def build(cls, texts: Sequence[str]) -> InvertedIndex:
         """Index passage texts (numbered by position)."""
         vocab: dict[str, int] = {}
-        per_term_docs: list[list[int]] = []
-        per_term_tf: list[list[int]] = []
+        term_of, doc_of, tf_of = array("i"), array("i"), array("i")  # compact while collecting
         lengths = np.zeros(len(texts), dtype=np.float32)
+        compact: list[bytes] = []
         for doc, text in enumerate(texts):
-            counts = text_features(text)
+            counts, joined = analyse(text)
+            compact.append(joined.encode())
             lengths[doc] = sum(counts.values())
             for feature, tf in counts.items():
-                term = vocab.setdefault(feature, len(vocab))
-                if term == len(per_term_docs):
-                    per_term_docs.append([])
-                    per_term_tf.append([])
-                per_term_docs[term].append(doc)
-                per_term_tf[term].append(tf)
-        sizes = np.fromiter((len(d) for d in per_term_docs), dtype=np.int64, count=len(per_term_docs))
-        offsets = np.zeros(len(sizes) + 1, dtype=np.int64)
+                term_of.append(vocab.setdefault(feature, len(vocab)))
+                doc_of.append(doc)
+                tf_of.append(tf)
+        terms_arr = np.frombuffer(term_of, dtype=np.int32)
+        order = np.argsort(terms_arr, kind="stable")  # by term, passages ascending within a term
+        docs = np.frombuffer(doc_of, dtype=np.int32)[order]
+        tfs = np.frombuffer(tf_of, dtype=np.int32)[order].astype(np.float32)
+        sizes = np.bincount(terms_arr, minlength=len(vocab)).astype(np.int64)
+        offsets = np.zeros(len(vocab) + 1, dtype=np.int64)
         np.cumsum(sizes, out=offsets[1:])
-        docs = np.fromiter((d for ds in per_term_docs for d in ds), dtype=np.int32, count=int(offsets[-1]))
-        tfs = np.fromiter((t for ts in per_term_tf for t in ts), dtype=np.float32, count=int(offsets[-1]))
-        avg = float(lengths.mean()) if len(texts) else 1.0
-        norm = K1 * (1 - B + B * lengths[docs] / max(avg, 1.0))
-        weights = (tfs * (K1 + 1) / (tfs + norm)).astype(np.float32)
-        return cls(vocab, offsets, docs, weights, sizes.astype(np.int32), len(texts))
+        avg = max(float(lengths.mean()), 1.0) if len(texts) else 1.0
+        norm = K1 * (1 - B + B * lengths[docs] / avg)
+        weights = (tfs * (K1 + 1) / (tfs + norm)).astype(np.float16)
+        syllables, char_sound = sound_table()
+        terms = list(vocab)
+        keys, key_terms = [], []
+        for term, feature in enumerate(terms):
+            if feature.startswith(BIGRAM):
+                codes = [ord(c) - SOUND_FIRST for c in feature[len(BIGRAM):]]
+                if all(0 <= c < len(char_sound) and char_sound[c] for c in codes):
+                    keys.append(_sound_key(int(char_sound[codes[0]]), int(char_sound[codes[1]])))
+                    key_terms.append(term)
+        by_key = np.argsort(np.asarray(keys, dtype=np.int32), kind="stable")
+        arrays = {
+            "offsets": offsets, "docs": docs, "weights": weights, "df": sizes.astype(np.int32),
+            "char_sound": char_sound, "sound_keys": np.asarray(keys, dtype=np.int32)[by_key],
+            "sound_terms": np.asarray(key_terms, dtype=np.int32)[by_key],
+            "compact": np.frombuffer(b"".join(compact), dtype=np.uint8),
+            "compact_at": np.concatenate(([0], np.cumsum([len(c) for c in compact], dtype=np.int64))),
+        }
+        return cls(arrays, terms, len(texts), syllables)
 
     def save(self, directory: Path, fingerprint: str) -> None:
         """Write the index atomically (a crash leaves the old one or none, never half of one)."""
@@ -96,37 +148,87 @@ class InvertedIndex:
         terms = [""] * len(self.vocab)
         for feature, term in self.vocab.items():
             terms[term] = feature
+        meta = {"fingerprint": fingerprint, "n_docs": self.n_docs, "syllables": self.syllables}
         fd, tmp = tempfile.mkstemp(dir=directory, suffix=".tmp")
-        with os.fdopen(fd, "wb") as fh:
-            np.savez(fh, offsets=self.offsets, docs=self.docs, weights=self.weights, df=self.df,
-                     terms=np.array(json.dumps(terms, ensure_ascii=False)),
-                     meta=np.array(json.dumps({"fingerprint": fingerprint, "n_docs": self.n_docs})))
-        os.replace(tmp, directory / "index.npz")
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                np.savez(fh, offsets=self.offsets, docs=self.docs, weights=self.weights, df=self.df,
+                         char_sound=self.char_sound, sound_keys=self.sound_keys, sound_terms=self.sound_terms,
+                         compact=self.compact_blob, compact_at=self.compact_at,
+                         terms=_text_array(json.dumps(terms, ensure_ascii=False)), meta=_text_array(json.dumps(meta)))
+            os.replace(tmp, directory / FILE_NAME)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
 
     @classmethod
     def load(cls, directory: Path, fingerprint: str) -> InvertedIndex | None:
         """The persisted index if it was built from the same content and code, else None."""
-        path = directory / "index.npz"
-        try:
-            with np.load(path, allow_pickle=False) as data:
-                meta = json.loads(str(data["meta"]))
-                if meta.get("fingerprint") != fingerprint:
-                    return None
-                terms: list[str] = json.loads(str(data["terms"]))
-                return cls({t: i for i, t in enumerate(terms)}, data["offsets"], data["docs"], data["weights"],
-                           data["df"], int(meta["n_docs"]))
-        except (OSError, ValueError, KeyError) as exc:
-            if path.exists():
-                log.warning("search index at %s unreadable (%s); rebuilding", path, type(exc).__name__)
+        path = directory / FILE_NAME
+        if not path.exists():
             return None
+        try:
+            meta = _read_meta(path)
+            if meta.get("fingerprint") != fingerprint:  # other content or an older format: an expected rebuild
+                log.info("search index at %s is out of date; rebuilding", path)
+                return None
+            arrays = _map_npz(path)
+            terms: list[str] = json.loads(bytes(arrays["terms"]).decode())
+            return cls(arrays, terms, int(meta["n_docs"]), list(meta["syllables"]))
+        except Exception as exc:  # any unreadable file is rebuilt rather than failing the start
+            log.warning("search index at %s unreadable (%s); rebuilding", path, type(exc).__name__)
+            return None
+
+
+def _text_array(text: str) -> npt.NDArray[np.uint8]:
+    return np.frombuffer(text.encode(), dtype=np.uint8)
+
+
+def _read_meta(path: Path) -> dict[str, Any]:
+    """The small metadata record of an index file (its fingerprint first of all)."""
+    with zipfile.ZipFile(path) as archive, archive.open("meta.npy") as member:
+        meta: dict[str, Any] = json.loads(np.load(member, allow_pickle=False).tobytes().decode())
+    return meta
+
+
+def _map_npz(path: Path) -> dict[str, Any]:
+    """Memory-map every array of an uncompressed .npz (pages are read only when a query touches them)."""
+    arrays: dict[str, Any] = {}
+    with zipfile.ZipFile(path) as archive, path.open("rb") as fh:
+        for info in archive.infolist():
+            name = info.filename.removesuffix(".npy")
+            if name not in _ARRAYS or info.compress_type != zipfile.ZIP_STORED:
+                raise ValueError(f"unexpected member {info.filename}")
+            fh.seek(info.header_offset)
+            local = fh.read(30)
+            if local[:4] != b"PK\x03\x04":
+                raise ValueError("bad local header")
+            name_len, extra_len = struct.unpack("<HH", local[26:30])
+            fh.seek(info.header_offset + 30 + name_len + extra_len)
+            version = np.lib.format.read_magic(fh)
+            if version == (1, 0):
+                shape, fortran, dtype = np.lib.format.read_array_header_1_0(fh)
+            else:
+                shape, fortran, dtype = np.lib.format.read_array_header_2_0(fh)
+            if fortran or dtype.hasobject:
+                raise ValueError("unexpected array layout")
+            count = int(np.prod(shape))
+            if fh.tell() + count * dtype.itemsize > info.header_offset + 30 + name_len + extra_len + info.file_size:
+                raise ValueError(f"{name} is truncated")
+            mapped = np.memmap(path, dtype=dtype, mode="r", offset=fh.tell(), shape=shape) if count else None
+            arrays[name] = np.zeros(shape, dtype=dtype) if mapped is None else mapped.view(np.ndarray)
+    missing = set(_ARRAYS) - set(arrays)
+    if missing:
+        raise ValueError(f"missing {sorted(missing)}")
+    return arrays
 
 
 def fingerprint(texts: Sequence[str]) -> str:
     """A hash of the indexed texts and the index format: the persisted index is valid while it matches."""
-    digest = hashlib.sha256(f"v{FORMAT_VERSION}".encode())
-    for text in texts:
-        digest.update(text.encode())
-        digest.update(b"\x00")
+    digest = hashlib.sha256(f"v{FORMAT_VERSION}:{len(texts)}\x00".encode())
+    for start in range(0, len(texts), 1024):  # in chunks: fast, without a copy of the whole corpus
+        digest.update("\x00".join(texts[start : start + 1024]).encode())
+        digest.update(b"\x01")
     return digest.hexdigest()
 
 

@@ -1,50 +1,70 @@
-"""Text normalisation for matching: NFKC, case folding, Traditional→Simplified, script runs, pinyin."""
+"""Text normalisation for matching: NFKC, case folding, Traditional→Simplified, script runs, stems, sounds."""
 
 from __future__ import annotations
 
 import re
 import unicodedata
 from functools import lru_cache
+from typing import Any, cast
 
+import numpy as np
+import numpy.typing as npt
 import opencc
-from pypinyin import Style, lazy_pinyin
 
 _T2S = opencc.OpenCC("t2s")
 _CJK = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 # A run is either Chinese characters or a Latin/digit word (keeps "gpt-2", "3.5", "o1" together).
 _RUN = re.compile(rf"[{_CJK}]+|[a-z0-9]+(?:[.\-'][a-z0-9]+)*")
 _IS_CJK = re.compile(rf"[{_CJK}]")
+_PARTS = re.compile(r"[-']")
+# Characters whose sound the sound table knows (unified ideographs and extension A).
+SOUND_FIRST, SOUND_LAST = 0x3400, 0x9FFF
 
 # Question and filler words: kept, but they weigh little so they neither dominate nor vanish.
 FILLERS_ZH = (
     "为什么", "是什么", "什么", "怎么样", "怎么", "如何", "哪些", "哪个", "哪里", "是不是", "是否", "有没有",
     "请问", "一下", "他说", "说了", "说过", "提到", "谈到", "讲了", "关于", "吗", "呢", "吧", "啊", "呀",
-    "的", "了", "么", "他", "伊利亚", "是", "谁",
+    "的", "了", "么", "他", "伊利亚", "是", "谁", "到底", "究竟", "能不能", "会不会", "算不算", "对不对", "多少", "哪",
 )
-STOPWORDS_EN = frozenset(
-    """a an the is are was were be been being am do does did done doing have has had having will would shall should
-    can could may might must i me my you your he him his she her it its we us our they them their this that these
-    those what which who whom whose why how when where there here of in on at to for from by with about as into
-    onto than then so and or but if not no yes any some all just also very too much many more most less
-    say says said saying tell tells told talk talks talked speaker speech ilya sutskever mention mentions mentioned
-    think thinks thought according please explain describe discuss discussed something anything thing things
-    s t don doesn didn isn aren wasn weren won wouldn""".split()
+_STOPWORDS = (
+    "a", "an", "the", "is", "are", "was", "were", "be", "been", "being", "am", "do", "does", "did", "done",
+    "doing", "have", "has", "had", "having", "will", "would", "shall", "should", "can", "could", "may", "might",
+    "must", "i", "me", "my", "you", "your", "he", "him", "his", "she", "her", "it", "its", "we", "us", "our",
+    "they", "them", "their", "this", "that", "these", "those", "what", "which", "who", "whom", "whose", "why",
+    "how", "when", "where", "there", "here", "of", "in", "on", "at", "to", "for", "from", "by", "with", "about",
+    "as", "into", "onto", "than", "then", "so", "and", "or", "but", "if", "not", "no", "yes", "any", "some",
+    "all", "just", "also", "very", "too", "much", "many", "more", "most", "less", "say", "says", "said",
+    "saying", "tell", "tells", "told", "talk", "talks", "talked", "speaker", "speech", "ilya", "sutskever",
+    "mention", "mentions", "mentioned", "think", "thinks", "thought", "according", "please", "explain",
+    "describe", "discuss", "discussed", "something", "anything", "thing", "things", "s", "t", "don", "doesn",
+    "didn", "isn", "aren", "wasn", "weren", "won", "wouldn", "cannot", "go", "goe", "going", "went", "gone",
+    "get", "got", "gett", "come", "came", "know", "knew", "want", "really", "actually", "maybe", "perhaps",
+    "even", "still", "already", "ever", "only", "again", "there", "one", "ones", "someone", "kind", "sort",
+    "lot", "bit", "well", "yeah", "okay", "ok", "whether", "while", "because", "since", "until", "though",
+    "although", "however", "each", "every", "other", "others", "another", "such", "able", "via", "per", "upon",
+    "within", "let", "lets", "like", "toward", "towards", "without", "always", "sometimes", "often", "usually",
+    "thus", "therefore", "exactly", "basically", "simply", "quite", "rather", "whole", "much",
 )
 _FILLER_RE = re.compile("|".join(sorted(FILLERS_ZH, key=len, reverse=True)))
 
-
 # Colloquial question words people type in chat, mapped to the standard form.
-_COLLOQUIAL = {"为啥": "为什么", "干嘛": "为什么", "干啥": "做什么", "啥": "什么", "咋样": "怎么样", "咋": "怎么", "哪儿": "哪里"}
+_COLLOQUIAL = {"为啥": "为什么", "干嘛": "为什么", "干啥": "做什么", "啥": "什么", "咋样": "怎么样", "咋": "怎么",
+               "哪儿": "哪里"}
 _COLLOQUIAL_RE = re.compile("|".join(sorted(_COLLOQUIAL, key=len, reverse=True)))
 
 
-@lru_cache(maxsize=4096)
-def normalise(text: str) -> str:
-    """NFKC, case-folded, Simplified text: the form every comparison uses."""
+def fold(text: str) -> str:
+    """NFKC, case-folded, Simplified text: the form every comparison uses (uncached, for passages)."""
     text = unicodedata.normalize("NFKC", text).casefold()
     if _IS_CJK.search(text):
         text = _COLLOQUIAL_RE.sub(lambda m: _COLLOQUIAL[m.group(0)], _T2S.convert(text))
     return text
+
+
+@lru_cache(maxsize=4096)
+def normalise(text: str) -> str:
+    """NFKC, case-folded, Simplified text: the form every comparison uses (cached, for queries and terms)."""
+    return fold(text)
 
 
 def runs(text: str) -> list[str]:
@@ -55,12 +75,6 @@ def runs(text: str) -> list[str]:
 def is_cjk(run: str) -> bool:
     """True for a run of Chinese characters."""
     return bool(run) and _IS_CJK.match(run[0]) is not None
-
-
-@lru_cache(maxsize=65536)
-def pinyin(char: str) -> str:
-    """Toneless pinyin of one character (its most common reading)."""
-    return lazy_pinyin(char, style=Style.NORMAL, errors="ignore")[0] if _IS_CJK.match(char) else char
 
 
 def stem(word: str) -> str:
@@ -80,13 +94,18 @@ def stem(word: str) -> str:
     return word
 
 
+# English words that carry no meaning for search, as written and as stemmed ("does" → "doe").
+STOPWORDS_EN = frozenset({*_STOPWORDS, *(stem(w) for w in _STOPWORDS)})
+
+
+def latin_parts(run: str) -> list[str]:
+    """Stems of the parts of one Latin run ("gpt-2" → gpt, 2; "today's" → today)."""
+    return [stem(part) for part in _PARTS.split(run) if part]
+
+
 def english_words(text: str) -> list[str]:
     """Stems of the Latin words of normalised text, with hyphenated words split."""
-    words: list[str] = []
-    for run in runs(text):
-        if not is_cjk(run):
-            words.extend(stem(w) for w in re.split(r"[-']", run) if w)
-    return words
+    return [w for run in runs(text) if not is_cjk(run) for w in latin_parts(run)]
 
 
 def filler_mask(run: str) -> list[bool]:
@@ -96,3 +115,23 @@ def filler_mask(run: str) -> list[bool]:
         for i in range(match.start(), match.end()):
             mask[i] = True
     return mask
+
+
+def sound_table() -> tuple[list[str], npt.NDArray[np.uint16]]:
+    """Toneless pinyin syllables and, per character from SOUND_FIRST to SOUND_LAST, its syllable number (0: none).
+
+    Built once with the index and stored in it, so answering queries never loads the pinyin dictionaries.
+    """
+    from pypinyin import Style, lazy_pinyin
+
+    def blank(unknown: str) -> list[str]:  # one empty sound per character without a reading keeps the order
+        return [""] * len(unknown)
+
+    chars = [chr(c) for c in range(SOUND_FIRST, SOUND_LAST + 1)]
+    sounds: list[str] = lazy_pinyin(chars, style=Style.NORMAL, errors=cast(Any, blank))
+    if len(sounds) != len(chars):  # one reading per character is what the table needs
+        sounds = [(lazy_pinyin(c, style=Style.NORMAL, errors="ignore") or [""])[0] for c in chars]
+    syllables = sorted({s for s in sounds if s and s.isascii() and s.isalpha()})
+    number = {s: i + 1 for i, s in enumerate(syllables)}
+    table = np.fromiter((number.get(s, 0) for s in sounds), dtype=np.uint16, count=len(chars))
+    return syllables, table

@@ -1,0 +1,277 @@
+"""Query analysis: a query becomes weighted slots, each matched by any of its alternative wordings.
+
+A slot is one unit of meaning of the query: a Chinese character pair, a glossary term, an English word or
+phrase. Its weight is its rarity in the passages (idf), so rare terms count more and question words count
+little. Each alternative is a set of index terms (a wording, a translation, a homophone for a typo) with a
+quality; a passage earns, per slot, the best alternative's quality times the share of its terms it contains.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from rapidfuzz import process
+from rapidfuzz.distance import OSA
+
+from bot.search.features import BIGRAM, UNIGRAM, WORD
+from bot.search.glossary import Glossary
+from bot.search.index import InvertedIndex
+from bot.search.normalise import STOPWORDS_EN, filler_mask, is_cjk, latin_parts, normalise, runs
+
+MAX_QUERY_CHARS = 256  # longer questions are matched on their first part; the rest adds nothing but time
+HOMOPHONE_QUALITY = 0.8  # a pair no passage has, matched by its sound (a pinyin typo)
+HOMOPHONE_OF_KNOWN = 0.6  # a pair some passage has as written: a same-sounding one is a weaker guess
+SYNONYM_QUALITY = 0.9  # a term matched through another wording from the glossary
+CORRECTED_QUALITY = 0.85  # a Latin word matched after correcting a typo
+UNKNOWN_SHARE = 0.6  # weight of a Chinese pair no passage has (often just two words side by side), of the largest idf
+UNKNOWN_WORD_SHARE = 1.0  # an English word neither the glossary nor any passage knows: likely off-topic
+FILLER_WEIGHT = 0.15  # ranking weight of question and filler words (they never count towards coverage)
+TERM_LENGTH_BONUS = 0.5  # a glossary term of n pairs weighs like 1 + (n-1)/2 pairs: specific, but not n times over
+PARTIAL_POWER = 2.0  # a wording found only in part earns (share found) ** this: a term counts when it is whole
+MIN_REACHABLE = 0.5  # wordings that could earn less than this (most of their pairs unknown) are not tried
+COMMON_DF_SHARE = 0.35  # terms in more than this share of passages carry no signal and are skipped
+
+
+# Answer-type cues: a "why" question is answered by a passage that gives a reason; a question about
+# what "he" answered or thinks is answered by the speaker rather than by the person asking him.
+_WHY = re.compile(r"为什么|为何|原因|\bwhy\b")
+BECAUSE_ZH = ("因为", "原因", "所以", "为什")  # a passage that gives the reason, or asks the same "why"
+_ASKS_SPEAKER = re.compile(
+    r"他.{0,4}(回答|回应|答复|看法|观点|怎么看|如何看|认为|觉得)"
+    r"|\b(he|ilya|sutskever)('s)? (answer|respond|repl|think|view|feel)"
+    r"|\b(his|ilya's|sutskever's) (answer|response|reply|view|opinion|take)\b|\bdoes (he|ilya) (think|say|feel)")
+
+
+@dataclass(frozen=True, slots=True)
+class Alternative:
+    """One way a slot can be matched: each of its `parts` found earns an equal share of `quality`.
+
+    `terms` are the parts some passage has; parts no passage has can never be found, so they only
+    lower the share of the others.
+    """
+
+    quality: float
+    terms: tuple[int, ...]
+    parts: int = 1
+
+
+@dataclass(slots=True)
+class Slot:
+    """A weighted unit of the query and the ways it can be matched."""
+
+    weight: float
+    alternatives: tuple[Alternative, ...]
+
+
+@dataclass
+class QueryPlan:
+    """A query turned into weighted slots: word-level ones, character-level ones, and ranking-only terms."""
+
+    slots: list[Slot] = field(default_factory=list)
+    chars: list[Slot] = field(default_factory=list)
+    extra: dict[int, float] = field(default_factory=dict)  # filler terms: ranking weight only
+    compact: str = ""  # the query's content, for the fuzzy comparison
+    cues: tuple[int, ...] = ()  # terms of the kind of passage the question asks for (a "why" wants a "because")
+    asks_speaker: bool = False  # the question asks what the speaker answered or thinks
+
+    @property
+    def total(self) -> float:
+        """Weight of the word-level slots."""
+        return sum(s.weight for s in self.slots)
+
+    @property
+    def empty(self) -> bool:
+        """True when the query holds nothing to search for (only punctuation, emoji or spaces)."""
+        return not self.slots and not self.chars and not self.extra
+
+
+class Planner:
+    """Turns query text into a QueryPlan against one index and glossary."""
+
+    def __init__(self, index: InvertedIndex, glossary: Glossary) -> None:
+        self.index = index
+        self.glossary = glossary
+        self.common = COMMON_DF_SHARE * index.n_docs if index.n_docs > 50 else float("inf")
+        self.unknown = UNKNOWN_SHARE * index.max_idf
+        self.unknown_word = UNKNOWN_WORD_SHARE * index.max_idf
+        corpus_words = {f[len(WORD):] for f in index.vocab if f.startswith(WORD)}
+        self.known_words = sorted(corpus_words | glossary.words)
+        self._known = frozenset(self.known_words)
+        self._by_length: dict[int, list[str]] = {}
+        for word in self.known_words:
+            self._by_length.setdefault(len(word), []).append(word)
+        self._wordings: dict[tuple[tuple[str, ...], float], list[Alternative]] = {}  # glossary lookups, kept
+
+    # -- terms and weights -------------------------------------------------------------------------
+
+    def _term(self, feature: str) -> int | None:
+        """The index term of a feature, or None when unknown or too common to help."""
+        term = self.index.vocab.get(feature)
+        return None if term is None or self.index.df[term] > self.common else term
+
+    def _weight(self, terms: tuple[int, ...]) -> float:
+        return sum(float(self.index.idf[t]) for t in terms) / len(terms) if terms else self.unknown
+
+    def _term_weight(self, alt: Alternative) -> float:
+        """What a wording weighs as a whole: a term of n parts like 1 + (n-1)/2 of them (as in _terms)."""
+        return self._weight(alt.terms) * (1 + TERM_LENGTH_BONUS * (alt.parts - 1))
+
+    def _text_terms(self, text: str) -> tuple[tuple[int, ...], int]:
+        """Index terms of a wording (pairs of its Chinese runs, a lone character, words) and how many it has."""
+        features: list[str] = []
+        for run in runs(text):
+            if not is_cjk(run):
+                features.extend(WORD + w for w in latin_parts(run) if w not in STOPWORDS_EN)
+            elif len(run) == 1:
+                features.append(UNIGRAM + run)
+            else:
+                features.extend(BIGRAM + run[i : i + 2] for i in range(len(run) - 1))
+        known = [self.index.vocab.get(f) for f in features]
+        common = sum(1 for t in known if t is not None and self.index.df[t] > self.common)  # neither found nor missed
+        terms = tuple(t for t in known if t is not None and self.index.df[t] <= self.common)
+        return terms, len(features) - common
+
+    def _alternatives(self, wordings: list[str], quality: float) -> list[Alternative]:
+        """Wordings as alternatives; those mostly unknown to the passages could earn little and are left out."""
+        key = (tuple(wordings), quality)
+        cached = self._wordings.get(key)
+        if cached is None:
+            cached = []
+            for wording in wordings:
+                terms, parts = self._text_terms(wording)
+                if terms and (len(terms) / parts) ** PARTIAL_POWER >= MIN_REACHABLE:  # (parts >= terms >= 1)
+                    cached.append(Alternative(quality, terms, parts))
+            if len(self._wordings) < 100_000:
+                self._wordings[key] = cached
+        return cached
+
+    # -- Chinese --------------------------------------------------------------------------------------
+
+    def _pair_slot(self, pair: str) -> Slot | None:
+        """A character pair: itself, or the pairs that sound the same (typos); None when too common."""
+        term = self.index.vocab.get(BIGRAM + pair)
+        if term is not None:
+            if self.index.df[term] > self.common:
+                return None
+            alts = [Alternative(1.0, (term,))]
+        else:
+            alts = []
+        alts.extend(Alternative(HOMOPHONE_QUALITY if term is None else HOMOPHONE_OF_KNOWN, (t,))
+                    for t in self.index.homophones(pair)
+                    if t != term and self.index.df[t] <= self.common)
+        weight = float(self.index.idf[term]) if term is not None else (
+            max((float(self.index.idf[a.terms[0]]) for a in alts), default=self.unknown))
+        return Slot(weight, tuple(alts))
+
+    def _chinese(self, plan: QueryPlan, run: str, compact: list[str]) -> None:
+        """A Chinese run: its glossary terms, then its other character pairs, and its characters."""
+        mask = filler_mask(run)
+        content = "".join(ch for ch, m in zip(run, mask, strict=True) if not m)
+        compact.append(content)
+        chars = [slot for slot in map(self._char_slot, dict.fromkeys(content)) if slot is not None]
+        plan.chars.extend(chars)
+        if len(run) == 1:
+            plan.slots.extend(chars)
+            return
+        claimed = self._terms(plan, run, mask)
+        for i in range(len(run) - 1):
+            if claimed[i] or claimed[i + 1]:  # a term's edge is a word boundary
+                continue
+            pair = run[i : i + 2]
+            if mask[i] or mask[i + 1]:
+                term = self._term(BIGRAM + pair)
+                if term is not None:
+                    plan.extra[term] = plan.extra.get(term, 0.0) + FILLER_WEIGHT
+                continue
+            slot = self._pair_slot(pair)
+            if slot is not None:
+                plan.slots.append(slot)
+
+    def _char_slot(self, char: str) -> Slot | None:
+        """One character; None when too common to help."""
+        term = self.index.vocab.get(UNIGRAM + char)
+        if term is None:
+            return Slot(self.unknown, ())
+        if self.index.df[term] > self.common:
+            return None
+        return Slot(float(self.index.idf[term]), (Alternative(1.0, (term,)),))
+
+    def _terms(self, plan: QueryPlan, run: str, mask: list[bool]) -> list[bool]:
+        """Slots for the glossary terms of a run (longest first), matched as written or in other wordings."""
+        claimed = [False] * len(run)
+        start = 0
+        while start < len(run) - 1:
+            term = self.glossary.term_at(run, start)
+            if term is None or all(mask[start : start + len(term)]):
+                start += 1
+                continue
+            pairs = [p for p in (self._pair_slot(run[i : i + 2]) for i in range(start, start + len(term) - 1)) if p]
+            if pairs:
+                weight = sum(p.weight for p in pairs) / len(pairs) * (1 + TERM_LENGTH_BONUS * (len(pairs) - 1))
+                alts = [*self._alternatives([term], 1.0),  # (the term as written, then its other wordings)
+                        *self._alternatives(self.glossary.synonyms[term], SYNONYM_QUALITY)]
+                plan.slots.append(Slot(weight, tuple(alts)))
+                claimed[start : start + len(term)] = [True] * len(term)
+            start += len(term)
+        return claimed
+
+    # -- Latin ------------------------------------------------------------------------------------
+
+    def correct(self, word: str) -> str | None:
+        """The known word a Latin typo most likely meant (ltsm → lstm), or None."""
+        if word in self._known:
+            return word
+        if len(word) < 4 or not word.isalpha():
+            return None
+        limit = 1 if len(word) < 9 else 2
+        pool = self._by_length.get(len(word), []) if len(word) < 6 else self.known_words
+        match = process.extractOne(word, pool, scorer=OSA.distance, score_cutoff=limit)
+        return None if match is None else str(match[0])
+
+    def _latin(self, plan: QueryPlan, words: list[str], compact: list[str]) -> None:
+        """Latin words: glossary phrases become their terms in both languages; others match as words."""
+        fixed = [(w, 1.0) if w in STOPWORDS_EN or w in self._known else (self.correct(w) or w, CORRECTED_QUALITY)
+                 for w in words]
+        i = 0
+        while i < len(fixed):
+            for size in range(min(self.glossary.longest_phrase, len(fixed) - i), 0, -1):
+                key = tuple(w for w, _ in fixed[i : i + size])
+                targets = self.glossary.phrases.get(key)
+                if targets and not (size == 1 and key[0] in STOPWORDS_EN):
+                    quality = min(q for _, q in fixed[i : i + size])
+                    alts = self._alternatives([*targets, " ".join(key)], quality)
+                    weight = sum(map(self._term_weight, alts)) / len(alts) if alts else self.unknown_word
+                    plan.slots.append(Slot(weight, tuple(alts)))
+                    compact.append(targets[0])
+                    i += size
+                    break
+            else:
+                word, quality = fixed[i]
+                i += 1
+                if word in STOPWORDS_EN:
+                    continue
+                term = self._term(WORD + word)
+                plan.slots.append(Slot(self._weight((term,)) if term is not None else self.unknown_word,
+                                       (Alternative(quality, (term,)),) if term is not None else ()))
+                compact.append(word)
+
+    # -- the plan ---------------------------------------------------------------------------------
+
+    def plan(self, query: str) -> QueryPlan:
+        """Turn a query into weighted slots (normalised, glossary-expanded, typo-tolerant)."""
+        text = normalise(query[: MAX_QUERY_CHARS * 2])[:MAX_QUERY_CHARS]
+        plan = QueryPlan()
+        words: list[str] = []
+        compact: list[str] = []
+        for run in runs(text):
+            if is_cjk(run):
+                self._chinese(plan, run, compact)
+            else:
+                words.extend(latin_parts(run))
+        self._latin(plan, words, compact)
+        plan.compact = "".join(compact)[:64]
+        if _WHY.search(text):
+            plan.cues = tuple(t for t in (self._term(BIGRAM + w) for w in BECAUSE_ZH) if t is not None)
+        plan.asks_speaker = _ASKS_SPEAKER.search(text) is not None
+        return plan

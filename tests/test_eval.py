@@ -1,0 +1,99 @@
+"""Search quality on the labelled queries stays at the level reached, above the targets and the baselines."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from bench import baselines
+from bot.cli import main
+from bot.content.loader import load_library
+from bot.search.engine import MIN_CONFIDENCE, SearchEngine
+from bot.search.evaluate import KindScore, calibrate, evaluate, load_queries
+
+REPO = Path(__file__).resolve().parent.parent
+QUERIES = REPO / "tests" / "eval" / "queries.jsonl"
+HOLDOUT = REPO / "tests" / "eval" / "holdout.jsonl"
+
+# Measured when these floors were set, a hair lower: (hit@1, hit@3) per kind, reject for off-topic ones.
+FLOORS = {
+    QUERIES: {"english": (0.99, 0.99), "exact": (0.99, 0.99), "paraphrase": (0.84, 0.93),
+              "traditional": (0.93, 0.99), "typo": (0.99, 0.99), "all": (0.95, 0.98), "negative": 0.99},
+    HOLDOUT: {"english": (0.99, 0.99), "exact": (0.99, 0.99), "paraphrase": (0.45, 0.54),
+              "traditional": (0.99, 0.99), "typo": (0.85, 0.99), "all": (0.82, 0.87), "negative": 0.99},
+}
+
+
+@pytest.fixture(scope="module")
+def engine(tmp_path_factory: pytest.TempPathFactory) -> SearchEngine:
+    return SearchEngine(load_library(REPO / "content"), tmp_path_factory.mktemp("index"))
+
+
+def scores_of(engine: SearchEngine, path: Path) -> dict[str, KindScore]:
+    return evaluate(load_queries(path), lambda q: [h.passage.text for h in engine.search(q, limit=3)])
+
+
+@pytest.mark.parametrize("path", [QUERIES, HOLDOUT], ids=["queries", "holdout"])
+def test_every_kind_stays_at_its_level(engine: SearchEngine, path: Path) -> None:
+    scores = scores_of(engine, path)
+    assert set(scores) == set(FLOORS[path])
+    for kind, floor in FLOORS[path].items():
+        s = scores[kind]
+        if isinstance(floor, float):
+            assert s.rate(s.rejected) >= floor, kind
+        else:
+            assert s.rate(s.hit1) >= floor[0] and s.rate(s.hit3) >= floor[1], kind
+
+
+def test_the_targets_are_met(engine: SearchEngine) -> None:
+    scores = scores_of(engine, QUERIES)
+    assert scores["all"].rate(scores["all"].hit1) >= 0.92
+    assert scores["all"].rate(scores["all"].hit3) >= 0.97
+    assert scores["negative"].rate(scores["negative"].rejected) >= 0.90
+    assert scores["english"].rate(scores["english"].hit3) >= 0.85
+
+
+def test_every_kind_beats_both_baselines() -> None:
+    runs, _ = baselines.searchers(REPO / "content")
+    results = {name: evaluate(load_queries(QUERIES), run) for name, run in runs.items()}
+    ours = results[baselines.METHODS[2]]
+    for name in baselines.METHODS[:2]:
+        theirs = results[name]
+        for kind, s in ours.items():
+            t = theirs[kind]
+            assert s.rate(s.hit1) >= t.rate(t.hit1) and s.rate(s.hit3) >= t.rate(t.hit3), (name, kind)
+            assert s.rate(s.rejected) >= t.rate(t.rejected), (name, kind)
+        assert ours["all"].rate(ours["all"].hit1) > theirs["all"].rate(theirs["all"].hit1), name
+
+
+def test_the_threshold_is_the_calibrated_one(engine: SearchEngine) -> None:
+    right: list[float] = []
+    off_topic: list[float] = []
+    for query in load_queries(QUERIES):
+        hits = engine.search(query.q, limit=1, min_confidence=0.0)
+        top = hits[0].score if hits else 0.0
+        if query.gold is None:
+            off_topic.append(top)
+        elif hits and query.gold in hits[0].passage.text:
+            right.append(top)
+    assert calibrate(right, off_topic, reject_share=1.0) == pytest.approx(MIN_CONFIDENCE, abs=0.01)
+
+
+def test_calibrate_sits_between_the_groups() -> None:
+    assert calibrate([0.8, 0.6, 0.5], [0.1, 0.2, 0.4], reject_share=1.0) == pytest.approx(0.45)
+    assert calibrate([0.8, 0.6, 0.5], [0.1, 0.2, 0.4, 0.9], reject_share=0.75) == pytest.approx(0.45)
+    assert calibrate([0.8], [], reject_share=1.0) == 0.0
+
+
+def test_the_eval_command_reports_every_kind(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("BOT_INDEX_DIR", str(tmp_path / "index"))
+    monkeypatch.setenv("BOT_DATABASE", str(tmp_path / "bot.sqlite3"))
+    monkeypatch.delenv("BOT_CONTENT_DIR", raising=False)
+    assert main(["eval", str(QUERIES), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert {"english", "exact", "paraphrase", "traditional", "typo", "all", "negative"} <= set(report)
+    assert report["all"]["hit1"] >= FLOORS[QUERIES]["all"][0]  # type: ignore[index]
+    assert report["negative"]["reject"] >= 0.90
