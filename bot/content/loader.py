@@ -18,6 +18,9 @@ _LABEL = re.compile(r"^([^:：]{1,24})[:：](.*)$", re.S)
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
+GlossaryCache = dict[tuple[tuple[int, tuple[str, ...]], ...], list[GlossaryEntry]]
+
+
 class ContentError(ValueError):
     """A talk file is malformed: str() is 'file:line: problem'."""
 
@@ -47,8 +50,9 @@ def _join(lines: list[str]) -> str:
 
 
 class _Parser:
-    def __init__(self, path: Path, text: str) -> None:
+    def __init__(self, path: Path, text: str, shared: GlossaryCache | None = None) -> None:
         self.path = path
+        self.shared = shared if shared is not None else {}
         self.lines = text.splitlines()
         self.meta: dict[str, tuple[str, int]] = {}
         self.sections: list[tuple[str, int, list[_Paragraph]]] = []
@@ -189,6 +193,10 @@ class _Parser:
         return points
 
     def _glossary(self, paragraphs: list[_Paragraph]) -> list[GlossaryEntry]:
+        key = tuple((p.line, tuple(p.lines)) for p in paragraphs)
+        known = self.shared.get(key)
+        if known is not None:  # talks of a series often share their glossary: parse and keep it once
+            return known
         entries: list[GlossaryEntry] = []
         for paragraph in paragraphs:
             for offset, line in enumerate(paragraph.lines):
@@ -200,6 +208,7 @@ class _Parser:
                     raise self.fail(number,
                                     f"glossary lines look like 'english | other = 中文 | 别名', got {line[:40]!r}")
                 entries.append(GlossaryEntry(english, chinese, number))
+        self.shared[key] = entries
         return entries
 
     def _passages(
@@ -226,7 +235,7 @@ class _Parser:
         return out
 
 
-def load_talk(path: Path) -> Talk:
+def load_talk(path: Path, shared: GlossaryCache | None = None) -> Talk:
     """Parse one talk file; raise ContentError naming the line and the problem."""
     try:
         data = path.read_bytes()
@@ -239,7 +248,7 @@ def load_talk(path: Path) -> Talk:
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
         raise ContentError(path, line, "is not valid UTF-8 text; save it as UTF-8") from None
-    return _Parser(path, text).parse()
+    return _Parser(path, text, shared).parse()
 
 
 def talk_files(directory: Path) -> list[Path]:
@@ -256,8 +265,9 @@ def load_library(directory: Path) -> Library:
         raise ContentError(directory, 0, "holds no talk files (*.md); add one or set BOT_CONTENT_DIR")
     talks: list[Talk] = []
     seen: dict[str, Talk] = {}
+    glossaries: GlossaryCache = {}
     for path in files:
-        talk = load_talk(path)
+        talk = load_talk(path, glossaries)
         for name in (talk.id, *talk.aliases):
             other = seen.get(name.casefold())
             if other is not None:
