@@ -10,6 +10,8 @@ import pytest
 
 from bot.app import App
 from bot.config import Settings, load_settings
+from tests.fakes.discord_api import TOKEN as DISCORD_TOKEN
+from tests.fakes.discord_api import FakeDiscord
 from tests.fakes.telegram_api import FakeTelegramAPI
 
 REPO = Path(__file__).resolve().parent.parent
@@ -56,3 +58,12 @@ async def api() -> AsyncIterator[FakeTelegramAPI]:
     """A fake Telegram Bot API on 127.0.0.1."""
     async with FakeTelegramAPI() as fake:
         yield fake
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeDiscord]:
+    """A fake Discord (REST and gateway) on 127.0.0.1."""
+    server = FakeDiscord(DISCORD_TOKEN)
+    await server.start()
+    yield server
+    await server.close()

@@ -87,21 +87,12 @@ async def test_a_blocked_chat_counts_as_gone(bot: TelegramAdapter, api: FakeTele
 
 # ----- Discord ------------------------------------------------------------------------------------------
 
-DISCORD_TOKEN = "MTA5ODc2NTQzMjEwOTg3NjU0Mw.GhIjKl.s3cr3t-T0ken_value-that-must-never-be-logged0"
 CHANNEL = GUILD_ADMIN.channel_id
 
 
 @pytest.fixture
-async def discord_fake() -> AsyncIterator[FakeDiscord]:
-    server = FakeDiscord(DISCORD_TOKEN)
-    await server.start()
-    yield server
-    await server.close()
-
-
-@pytest.fixture
-async def discord_bot(app: App, discord_fake: FakeDiscord) -> AsyncIterator[None]:
-    async with discord_api.running_adapter(discord_fake, app) as adapter:
+async def discord_bot(app: App, fake: FakeDiscord) -> AsyncIterator[None]:
+    async with discord_api.running_adapter(fake, app) as adapter:
         app.register(adapter)
         app.daily.retry_delays = (0.0, 0.0, 0.0)
         yield
@@ -118,31 +109,31 @@ async def answer_of(fake: FakeDiscord, interaction: Interaction) -> str:
     return discord_api.text_of(messages)
 
 
-async def test_discord_slash_daily_delivers_to_the_channel(discord_bot: None, discord_fake: FakeDiscord, app: App,
+async def test_discord_slash_daily_delivers_to_the_channel(discord_bot: None, fake: FakeDiscord, app: App,
                                                            clock: FixedClock) -> None:
-    text = await answer_of(discord_fake, await discord_fake.slash(
+    text = await answer_of(fake, await fake.slash(
         "daily", {"time": f"{clock.now:%H:%M}", "timezone": "utc"}, GUILD_ADMIN))
     assert "Daily quote set" in text
     assert (await app.daily.tick()).sent == 1
-    [message] = discord_fake.channel_messages(CHANNEL)
+    [message] = fake.channel_messages(CHANNEL)
     assert "Quote of the day" in discord_api.text_of([message])
-    for payload in discord_fake.message_payloads():
+    for payload in fake.message_payloads():
         assert_valid_message(payload)
     assert (await app.daily.tick()).sent == 0
 
 
-async def test_discord_members_without_manage_rights_are_refused(discord_bot: None, discord_fake: FakeDiscord,
+async def test_discord_members_without_manage_rights_are_refused(discord_bot: None, fake: FakeDiscord,
                                                                  app: App) -> None:
-    text = await answer_of(discord_fake, await discord_fake.slash("daily", {"time": "08:00"}, GUILD_MEMBER))
+    text = await answer_of(fake, await fake.slash("daily", {"time": "08:00"}, GUILD_MEMBER))
     assert "Only admins" in text
     assert await subs.every(app.store) == []
 
 
-async def test_a_deleted_discord_channel_counts_as_gone(discord_bot: None, discord_fake: FakeDiscord, app: App,
+async def test_a_deleted_discord_channel_counts_as_gone(discord_bot: None, fake: FakeDiscord, app: App,
                                                         clock: FixedClock) -> None:
     await subs.save(app.store, Target("discord", CHANNEL), "owner", "en", clock.now.hour * 60, "UTC", None,
                     clock.now.replace(minute=0))
-    discord_fake.fail("POST", rf"/channels/{CHANNEL}/messages", 404, code=10003, message="Unknown Channel")
+    fake.fail("POST", rf"/channels/{CHANNEL}/messages", 404, code=10003, message="Unknown Channel")
     assert (await app.daily.tick()).gone == 1
     sub = await subs.find(app.store, Target("discord", CHANNEL))
     assert sub is not None and sub.failures == 1 and "Unknown Channel" in sub.reason

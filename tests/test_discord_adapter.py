@@ -21,6 +21,7 @@ from tests.fakes.discord_api import (
     GUILD_MEMBER,
     MANAGE_CHANNELS,
     SEND_MESSAGES,
+    TOKEN,
     FakeDiscord,
     Interaction,
     Json,
@@ -33,21 +34,12 @@ from tests.fakes.discord_api import (
     text_of,
 )
 
-TOKEN = "MTA5ODc2NTQzMjEwOTg3NjU0Mw.GhIjKl.s3cr3t-T0ken_value-that-must-never-be-logged0"
 CITE = Citation("ilya-neurips-2024", "Sequence to sequence learning, ten years on", "Talk", 7, "Ilya Sutskever",
                 "https://www.youtube.com/watch?v=WQQdd6qGxNs")
 PASSAGE = Reply((Block("passage", "Pre-training as we know it will unquestionably end.", CITE),),
                 (Button("More", "more", "0123456789abcdef 3"), Button("Context", "context", "ilya-neurips-2024/7"),
                  Button("Source", url=CITE.url)), result_count=1)
 CHANNEL = "100000000000000001"
-
-
-@pytest.fixture
-async def fake() -> AsyncIterator[FakeDiscord]:
-    server = FakeDiscord(TOKEN)
-    await server.start()
-    yield server
-    await server.close()
 
 
 @pytest.fixture

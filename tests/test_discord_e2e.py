@@ -23,16 +23,7 @@ from tests.fakes.discord_api import (
     text_of,
 )
 
-TOKEN = "MTA5ODc2NTQzMjEwOTg3NjU0Mw.GhIjKl.e2e-t0ken-value_that-must-never-be-logged-anywhere"
 ZH = Where(locale="zh-CN")
-
-
-@pytest.fixture
-async def fake() -> AsyncIterator[FakeDiscord]:
-    server = FakeDiscord(TOKEN)
-    await server.start()
-    yield server
-    await server.close()
 
 
 @pytest.fixture

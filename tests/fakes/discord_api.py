@@ -27,6 +27,7 @@ from bot.adapters.discord import DiscordAdapter
 from bot.config import DiscordSettings
 from bot.core.types import Block, CommandInfo, Reply, Request, Suggestion
 
+TOKEN = "MTA5ODc2NTQzMjEwOTg3NjU0Mw.GhIjKl.s3cr3t-T0ken_value-that-must-never-be-logged0"
 API_PREFIX = "/api/v10"
 DISCORD_EPOCH_MS = 1_420_070_400_000
 EPHEMERAL = 64
