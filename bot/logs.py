@@ -16,6 +16,11 @@ _TOKEN_PATTERNS = (
     re.compile(r"\d{3,20}(?::|%3[Aa])[A-Za-z0-9_-]{30,64}"),
     re.compile(r"[A-Za-z0-9_-]{20,40}\.[A-Za-z0-9_-]{5,10}\.[A-Za-z0-9_-]{25,60}"),
 )
+# Discord interaction tokens: in webhook and callback URLs, and in the "token" field of logged payloads.
+_TOKEN_AFTER = (
+    re.compile(r"(/(?:webhooks|interactions)/\d+/)[\w.-]+"),
+    re.compile(r"""(["']token["']\s*:\s*["'])[^"']+"""),
+)
 MIN_SECRET_CHARS = 6  # shorter strings would hide innocent text
 QUIET_LOGGERS = ("httpx", "httpcore", "hpack", "aiosqlite", "asyncio")
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -52,6 +57,8 @@ class RedactingFilter(logging.Filter):
                 text = text.replace(secret, REDACTED)
         for pattern in _TOKEN_PATTERNS:
             text = pattern.sub(REDACTED, text)
+        for pattern in _TOKEN_AFTER:
+            text = pattern.sub(rf"\1{REDACTED}", text)
         return text
 
     def filter(self, record: logging.LogRecord) -> bool:

@@ -534,7 +534,7 @@ async def test_the_token_never_reaches_the_logs_even_at_debug(
     logged = "\n".join(caplog.messages) + caplog.text
     assert TOKEN[:-1] not in logged and TOKEN[-20:] not in logged
     assert interaction.token not in logged
-    assert "Bot [token]" in logged and "'token': '[token]'" in logged
+    assert "Bot [redacted]" in logged and "'token': '[redacted]'" in logged
 
 
 async def test_stop_lets_a_quick_answer_finish_and_returns_quickly_with_a_stuck_one(fake: FakeDiscord) -> None:

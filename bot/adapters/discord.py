@@ -33,7 +33,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import re
 from collections.abc import Callable, Coroutine
 from functools import lru_cache
 from typing import Any
@@ -60,6 +59,7 @@ from bot.adapters.discord_render import (
 from bot.adapters.discord_views import build_view, button_type
 from bot.config import DiscordSettings
 from bot.core.types import Core, DeliveryError, DeliveryFailure, Reply, Request, Target
+from bot.logs import RedactingFilter
 
 log = logging.getLogger(__name__)
 
@@ -71,8 +71,6 @@ GUILD_READY_TIMEOUT = 0.1  # without the guilds intent no GUILD_CREATE follows R
 CLOSE_TIMEOUT = 2.0
 _CONTEXTS = app_commands.AppCommandContext(guild=True, dm_channel=True, private_channel=True)
 _INSTALLS = app_commands.AppInstallationType(guild=True, user=True)
-_TOKEN_IN_URL = re.compile(r"(/(?:webhooks|interactions)/\d+/)[\w.-]+")
-_TOKEN_IN_PAYLOAD = re.compile(r"""(["']token["']\s*:\s*["'])[^"']+""")
 
 Interaction = discord.Interaction[Any]
 CommandCallback = Callable[..., Coroutine[Any, Any, None]]
@@ -92,38 +90,6 @@ class DiscordStartError(RuntimeError):
 def _param(name: str) -> app_commands.locale_str:
     """An option's description, with its Chinese translation."""
     return described(*_PARAMS[name])
-
-
-class _Redactor(logging.Filter):
-    """Removes the bot token and interaction tokens from a record's message and traceback."""
-
-    def __init__(self, secret: str) -> None:
-        super().__init__()
-        self._secret = secret
-
-    def clean(self, text: str) -> str:
-        """Text with every secret replaced by [token]."""
-        if self._secret:
-            text = text.replace(self._secret, "[token]")
-        text = _TOKEN_IN_URL.sub(r"\1[token]", text)
-        return _TOKEN_IN_PAYLOAD.sub(r"\1[token]", text)
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        """Redact in place; never drops a record."""
-        try:
-            message = record.getMessage()
-        except Exception:  # a malformed record is the handler's problem, not ours
-            return True
-        cleaned = self.clean(message)
-        if cleaned != message:
-            record.msg, record.args = cleaned, None
-        if record.exc_info and not record.exc_text:
-            record.exc_text = logging.Formatter().formatException(record.exc_info)
-        if record.exc_text:
-            record.exc_text = self.clean(record.exc_text)
-        if record.stack_info:
-            record.stack_info = self.clean(record.stack_info)
-        return True
 
 
 def _watched_loggers() -> list[logging.Logger]:
@@ -217,7 +183,7 @@ class DiscordAdapter:
         self._inflight: set[asyncio.Task[Any]] = set()
         self._stopping = False
         self._buttons = button_type(self._on_click)
-        self._redactor = _Redactor(settings.token)
+        self._redactor = RedactingFilter((settings.token,))
         self._filtered: list[logging.Logger] = []
         self._restore: Callable[[], None] | None = None
 

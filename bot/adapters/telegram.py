@@ -7,7 +7,6 @@ import contextlib
 import functools
 import hashlib
 import logging
-import traceback
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -57,6 +56,7 @@ from telegram.request import HTTPXRequest, RequestData
 from bot.adapters.telegram_render import keyboard, parse_callback, render_reply, strip_html
 from bot.config import TelegramSettings
 from bot.core.types import ChatKind, CommandInfo, Core, DeliveryError, DeliveryFailure, Reply, Request, Target
+from bot.logs import RedactingFilter
 
 log = logging.getLogger(__name__)
 
@@ -125,52 +125,23 @@ class TelegramTuning:
 # ----- logs: no token, no payloads, no routine tracebacks --------------------------------------------
 
 
-class Redactor(logging.Filter):
-    """Removes secrets, payloads and routine tracebacks from the records of the loggers it guards."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.secrets: list[str] = []
-
-    def add(self, *secrets: str | None) -> None:
-        """Guard these strings too (very short ones would hide innocent text and are skipped)."""
-        for secret in secrets:
-            if secret and len(secret) >= 6 and secret not in self.secrets:
-                self.secrets.append(secret)
-        self.secrets.sort(key=len, reverse=True)
-
-    def clean(self, text: str) -> str:
-        """The text with every secret replaced."""
-        for secret in self.secrets:
-            text = text.replace(secret, "[redacted]")
-        return text
+class Redactor(RedactingFilter):
+    """The shared redaction, plus: message payloads omitted and expected API errors kept to one line."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         """Rewrite the record in place; never drops it."""
         position = PAYLOAD_MESSAGES.get(record.msg) if isinstance(record.msg, str) else None
         if position is not None and isinstance(record.args, tuple) and len(record.args) > position:
             record.args = (*record.args[:position], "<payload omitted>", *record.args[position + 1 :])
-        try:
-            message = record.getMessage()
-        except Exception:  # a malformed record: leave it to the handler's own error reporting
-            return True
         exc = record.exc_info[1] if record.exc_info else None
         if isinstance(exc, TelegramError) and not logging.getLogger(record.name).isEnabledFor(logging.DEBUG):
-            message = f"{message} ({type(exc).__name__}: {exc})"  # an expected API error: one line
-            record.exc_info, record.exc_text, record.args = None, None, None
-            record.msg = message
-        cleaned = self.clean(message)
-        if cleaned != message:
-            record.msg, record.args = cleaned, None
-        if record.exc_text:
-            record.exc_text = self.clean(record.exc_text)
-        if record.stack_info:
-            record.stack_info = self.clean(record.stack_info)
-        if record.exc_info and record.exc_info[1] is not None and not record.exc_text:
-            text = "".join(traceback.format_exception(*record.exc_info)).rstrip("\n")
-            if self.clean(text) != text:
-                record.exc_info, record.exc_text = None, self.clean(text)
-        return True
+            try:
+                message = record.getMessage()
+            except Exception:  # a malformed record: the shared filter shows it as it is
+                return super().filter(record)
+            record.msg, record.args = f"{message} ({type(exc).__name__}: {exc})", None  # expected: one line
+            record.exc_info, record.exc_text = None, None
+        return super().filter(record)
 
 
 REDACTOR = Redactor()
