@@ -171,10 +171,15 @@ def _telegram(env: Mapping[str, str]) -> TelegramSettings | None:
     secret = _get(env, "TELEGRAM_WEBHOOK_SECRET")
     if secret is not None and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", secret):
         raise ConfigError("TELEGRAM_WEBHOOK_SECRET: expected 1-256 characters of A-Z, a-z, 0-9, _ and -")
+    webhook_url = _url(env, "TELEGRAM_WEBHOOK_URL", ("https", "http"), "https://bot.example.org/telegram")
+    if webhook_url is not None and secret is None:
+        # without it anyone who learns the URL could post forged updates (fake chats, fake migrations)
+        raise ConfigError("TELEGRAM_WEBHOOK_SECRET: required in webhook mode (TELEGRAM_WEBHOOK_URL is set); "
+                          "e.g. the output of `openssl rand -hex 32`")
     return TelegramSettings(
         token=token,
         base_url=_url(env, "TELEGRAM_API_BASE_URL", ("http", "https"), "http://127.0.0.1:8081/bot"),
-        webhook_url=_url(env, "TELEGRAM_WEBHOOK_URL", ("https", "http"), "https://bot.example.org/telegram"),
+        webhook_url=webhook_url,
         webhook_port=_int(env, "TELEGRAM_WEBHOOK_PORT", 8443, 1, 65535),
         webhook_listen=_listen(env),
         webhook_secret=secret,

@@ -68,6 +68,8 @@ def test_the_tokens_used_here_are_well_formed() -> None:
     ({"TELEGRAM_BOT_TOKEN": TELEGRAM_TOKEN, "TELEGRAM_WEBHOOK_LISTEN": "0.0.0.0; rm"}, "TELEGRAM_WEBHOOK_LISTEN",
      "address"),
     ({"TELEGRAM_BOT_TOKEN": TELEGRAM_TOKEN, "TELEGRAM_WEBHOOK_PORT": "70000"}, "TELEGRAM_WEBHOOK_PORT", "1 to 65535"),
+    ({"TELEGRAM_BOT_TOKEN": TELEGRAM_TOKEN, "TELEGRAM_WEBHOOK_URL": "https://bot.example.org/tg"},
+     "TELEGRAM_WEBHOOK_SECRET", "required in webhook mode"),
     ({"DISCORD_BOT_TOKEN": DISCORD_TOKEN, "DISCORD_SHARD_COUNT": "2", "DISCORD_SHARD_IDS": "0,2"},
      "DISCORD_SHARD_IDS", "0 to 1"),
 ])

@@ -162,3 +162,21 @@ def test_neighbours_stay_in_the_section() -> None:
     around = library.neighbours(first_qa.key)
     assert [p.section for p in around] == ["Q&A", "Q&A"]
     assert library.neighbours("nope/1") == []
+
+
+@pytest.mark.parametrize(("text", "line", "problem"), [
+    (HEADER + BODY.replace("## Q&A", "<!-- a note\n## Q&A"), 22, "never closed with '-->'"),
+    (HEADER.replace("date: 2024-01-02", "date: 2024-13-45") + BODY, 6, "real date"),
+    (HEADER.replace("translator: Someone", "translator: Some\x07one") + BODY, 10, "control character"),
+])
+def test_more_malformed_files(tmp_path: Path, text: str, line: int, problem: str) -> None:
+    with pytest.raises(ContentError) as info:
+        load_talk(write(tmp_path, text))
+    assert info.value.line == line and problem in info.value.problem, str(info.value)
+
+
+def test_comments_are_allowed_in_the_header_and_body(tmp_path: Path) -> None:
+    text = HEADER.replace("translator: Someone", "<!-- credits -->\ntranslator: Someone") + BODY.replace(
+        "## Q&A", "<!-- a note\nspanning lines -->\n## Q&A")
+    talk = load_talk(write(tmp_path, text))
+    assert dict(talk.credits)["translator"] == "Someone" and talk.sections == ("Talk", "Q&A")

@@ -94,3 +94,46 @@ async def test_database_path_that_cannot_exist(tmp_path: Path) -> None:
     (tmp_path / "file").write_text("x")
     with pytest.raises(StorageError, match="BOT_DATABASE"):
         await Store.open(tmp_path / "file" / "db.sqlite3")
+
+
+async def test_one_bad_row_costs_only_itself(tmp_path: Path) -> None:
+    store = await Store.open(tmp_path / "db.sqlite3")
+    store.log(event(1))
+    store.submit_row("INSERT INTO no_such_table VALUES (?)", (1,))  # poisons the batch
+    store.log(event(2, "\ud800 lone surrogate "))  # undecodable input is cleaned, not fatal
+    store.log(event(3))
+    await store.flush()
+    queries = [r[0] for r in await store.read("SELECT query FROM usage ORDER BY id")]
+    assert queries[0] == "q1" and queries[2] == "q3" and queries[1].startswith("\ufffd lone surrogate")
+    await store.close()
+
+
+async def test_a_locked_database_is_waited_out(tmp_path: Path) -> None:
+    path = tmp_path / "db.sqlite3"
+    store = await Store.open(path)
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("PRAGMA busy_timeout=0")
+    holder.execute("BEGIN IMMEDIATE")
+    await store._writer.execute("PRAGMA busy_timeout=100")  # keep the test short
+    store.log(event(1))
+    await asyncio.sleep(0.5)
+    holder.execute("ROLLBACK")
+    holder.close()
+    await asyncio.wait_for(store.flush(), 10)
+    assert (await store.read("SELECT COUNT(*) FROM usage"))[0][0] == 1
+    await store.close()
+
+
+async def test_two_processes_opening_a_new_database_at_once(tmp_path: Path) -> None:
+    path = tmp_path / "db.sqlite3"
+    stores = await asyncio.gather(*(Store.open(path) for _ in range(4)))
+    assert len({s.hash_id("x", "1") for s in stores}) == 1  # one salt for all
+    for store in stores:
+        await store.close()
+    assert sqlite3.connect(path).execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+
+
+async def test_database_file_is_private(tmp_path: Path) -> None:
+    store = await Store.open(tmp_path / "db.sqlite3")
+    await store.close()
+    assert (tmp_path / "db.sqlite3").stat().st_mode & 0o077 == 0

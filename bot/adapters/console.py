@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import getpass
+import re
 import sys
 from typing import TextIO
 
@@ -35,11 +36,11 @@ def render(reply: Reply) -> str:
 
 
 def parse_line(line: str) -> tuple[str, str]:
-    """'/cmd args' → (cmd, args); plain text is a question for /ask."""
+    """'/cmd args' → (cmd, args), split at any white space (tab, ideographic space); other text is /ask."""
     line = line.strip()
     if line.startswith("/"):
-        command, _, args = line[1:].partition(" ")
-        return command, args
+        command, *rest = re.split(r"\s", line[1:], maxsplit=1)
+        return command, rest[0] if rest else ""
     return "ask", line
 
 
@@ -56,6 +57,8 @@ class ConsoleAdapter:
         self.done = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._interactive = self.stdin.isatty()
+        if hasattr(self.stdin, "reconfigure"):
+            self.stdin.reconfigure(errors="replace")  # a stray byte costs one character, not the console
 
     async def start(self) -> None:
         """Begin reading commands in the background."""
@@ -75,9 +78,7 @@ class ConsoleAdapter:
                 line = await self._readline()
                 if not line:
                     break
-                if not line.strip():
-                    continue
-                command, args = parse_line(line)
+                command, args = parse_line(line)  # a blank line is an empty question: it gets the usage hint
                 request = Request("console", "console", self.user, command, args, chat_kind="private")
                 if not self._print(render(await self.core.handle(request))):
                     break

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 from bot.content.model import GlossaryEntry, Library, Passage, Role, Talk
@@ -78,7 +79,9 @@ class _Parser:
             if raw.startswith("## "):
                 raise self.fail(i + 1, f"the header opened with '---' on line {first + 1} is never closed by "
                                        "another '---' before this section")
-            if not raw or raw.startswith("#"):
+            if _CONTROL.search(raw):
+                raise self.fail(i + 1, "the line contains a control character; remove it")
+            if not raw or raw.startswith("#") or (raw.startswith("<!--") and raw.endswith("-->")):
                 continue
             match = _FIELD.match(raw)
             if not match:
@@ -94,12 +97,12 @@ class _Parser:
     def _sections(self, start: int) -> None:
         current: list[_Paragraph] | None = None
         paragraph: _Paragraph | None = None
-        in_comment = False
+        comment_from = 0  # line where an open <!-- comment started
         for i in range(start, len(self.lines)):
             raw = self.lines[i].rstrip()
             stripped = raw.strip()
-            if in_comment or stripped.startswith("<!--"):
-                in_comment = "-->" not in stripped
+            if comment_from or stripped.startswith("<!--"):
+                comment_from = 0 if "-->" in stripped else (comment_from or i + 1)
                 continue
             if _CONTROL.search(raw):
                 raise self.fail(i + 1, "the line contains a control character; remove it")
@@ -124,6 +127,8 @@ class _Parser:
                 paragraph = _Paragraph(i + 1, [])
                 current.append(paragraph)
             paragraph.lines.append(stripped)
+        if comment_from:
+            raise self.fail(comment_from, "a comment opened here with '<!--' is never closed with '-->'")
 
     def _labels(self) -> dict[str, Role]:
         raw, line = self.meta.get("labels", ("", 0))
@@ -145,8 +150,8 @@ class _Parser:
         if not _ID.match(talk_id):
             raise self.fail(self.meta["id"][1],
                             f"id {talk_id!r}: use lower-case letters, digits and '-', at most 32 characters")
-        if not _DATE.match(meta["date"]):
-            raise self.fail(self.meta["date"][1], f"date {meta['date']!r}: expected YYYY-MM-DD")
+        if not _DATE.match(meta["date"]) or not _valid_date(meta["date"]):
+            raise self.fail(self.meta["date"][1], f"date {meta['date']!r}: expected a real date as YYYY-MM-DD")
         if meta["language"] not in ("zh", "en"):
             raise self.fail(self.meta["language"][1], "language: expected zh or en")
         if not re.match(r"^https?://\S+$", meta["source"]):
@@ -233,6 +238,14 @@ class _Parser:
                 role=role, speaker=who, text=text, line=paragraph.line,
             ))
         return out
+
+
+def _valid_date(text: str) -> bool:
+    try:
+        date.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
 
 
 def load_talk(path: Path, shared: GlossaryCache | None = None) -> Talk:

@@ -11,7 +11,7 @@ from bot.core.commands import COMMANDS, CommandFn, unknown
 from bot.core.context import Context
 from bot.core.i18n import t
 from bot.core.types import Block, Reply, Request
-from bot.storage.store import UsageEvent
+from bot.storage.store import UsageEvent, clean_text
 
 log = logging.getLogger(__name__)
 
@@ -23,7 +23,7 @@ MAX_ARGS_CHARS = 100_000
 def clean(request: Request) -> Request:
     """The request with its command normalised and control characters in the arguments made spaces."""
     command = request.command.strip().lstrip("/").split("@", 1)[0].lower()
-    args = _CONTROL.sub(" ", request.args[:MAX_ARGS_CHARS])
+    args = clean_text(_CONTROL.sub(" ", request.args[:MAX_ARGS_CHARS]))
     return replace(request, command=command, args=args)
 
 

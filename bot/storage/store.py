@@ -7,6 +7,8 @@ import contextlib
 import hashlib
 import hmac
 import logging
+import os
+import re
 import secrets
 import sqlite3
 from collections.abc import Awaitable, Callable, Sequence
@@ -24,6 +26,7 @@ T = TypeVar("T")
 WriteOp = Callable[[aiosqlite.Connection], Awaitable[T]]
 MAX_BATCH = 2000
 MAX_QUERY_CHARS = 1000  # the usage log keeps the start of very long queries
+BUSY_RETRIES = 4  # a batch waits out a locked database this many times (each wait up to busy_timeout)
 
 
 class StorageError(RuntimeError):
@@ -87,11 +90,12 @@ class Store:
             raise StorageError(f"BOT_DATABASE={path}: cannot create folder {path.parent}: {exc.strerror}") from None
         opened: list[aiosqlite.Connection] = []
         try:
+            _create_private(path)
             writer = await aiosqlite.connect(path, isolation_level=None)
             opened.append(writer)
+            await writer.execute("PRAGMA busy_timeout=10000")  # first: another process may be opening it too
             await writer.execute("PRAGMA journal_mode=WAL")
             await writer.execute("PRAGMA synchronous=NORMAL")
-            await writer.execute("PRAGMA busy_timeout=10000")
             await migrate(writer)
             salt = salt or await _stored_salt(writer)
             reader = await aiosqlite.connect(path, isolation_level=None)
@@ -123,8 +127,9 @@ class Store:
         if self._closed:
             log.warning("usage row for /%s dropped: the database is closed", event.command)
             return
-        if len(event.query) > MAX_QUERY_CHARS:
-            event = event._replace(query=event.query[:MAX_QUERY_CHARS])
+        query = clean_text(event.query[:MAX_QUERY_CHARS])
+        if query != event.query:
+            event = event._replace(query=query)
         self._queue.put_nowait(event)
 
     async def write(self, fn: WriteOp[T]) -> T:
@@ -164,14 +169,48 @@ class Store:
                 except asyncio.QueueEmpty:
                     break
             try:
-                await self._commit(batch)
-            except Exception:
-                log.exception("could not commit %d queued writes", len(batch))
+                await self._commit_patiently(batch)
             finally:
                 for _ in batch:
                     self._queue.task_done()
 
+    async def _commit_patiently(self, batch: list[UsageEvent | _Row | _Op]) -> None:
+        """Commit a batch; wait out a locked database; if it still fails, commit item by item so one bad
+        item costs only itself."""
+        error: Exception = StorageError("write failed")
+        for attempt in range(BUSY_RETRIES):
+            try:
+                await self._commit(batch)
+                return
+            except sqlite3.OperationalError as exc:
+                error = exc
+                if not _is_busy(exc) or attempt == BUSY_RETRIES - 1:
+                    break
+                log.warning("database busy (%s); retrying %d queued writes", exc, len(batch))
+                await asyncio.sleep(0.5 * 2**attempt)
+            except Exception as exc:
+                error = exc
+                break
+        if len(batch) == 1:
+            self._fail(batch[0], error)
+            return
+        for item in batch:
+            try:
+                await self._commit([item])
+            except Exception as exc:
+                self._fail(item, exc)
+
+    def _fail(self, item: UsageEvent | _Row | _Op, error: Exception) -> None:
+        """Give up on one queued write: its caller hears of it, and the log says what was lost."""
+        if isinstance(item, _Op):
+            if not item.future.done():
+                item.future.set_exception(error)
+            return
+        what = f"usage row for /{item.command}" if isinstance(item, UsageEvent) else "row write"
+        log.error("%s not written: %s", what, error)
+
     async def _commit(self, batch: list[UsageEvent | _Row | _Op]) -> None:
+        """One transaction for the whole batch; each op in a savepoint, so a failing op is undone alone."""
         events = [item for item in batch if isinstance(item, UsageEvent)]
         ops = [item for item in batch if isinstance(item, _Op)]
         rows: dict[str, list[tuple[Any, ...]]] = {}
@@ -196,12 +235,9 @@ class Store:
                     await db.execute(f"RELEASE op{number}")
                     results.append((op, None, exc))
             await db.execute("COMMIT")
-        except BaseException as exc:
+        except BaseException:
             with contextlib.suppress(sqlite3.Error):
                 await db.execute("ROLLBACK")
-            for op in ops:
-                if not op.future.done():
-                    op.future.set_exception(StorageError(f"write failed: {exc}"))
             raise
         for op, result, error in results:
             if op.future.done():
@@ -232,20 +268,45 @@ class Store:
         await self._writer.close()
 
 
+def _is_busy(exc: sqlite3.OperationalError) -> bool:
+    """True when another connection holds the lock (worth waiting for), not a real failure."""
+    text = str(exc).lower()
+    return "locked" in text or "busy" in text
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def clean_text(text: str) -> str:
+    """Text safe to store and encode: lone surrogates (from undecodable input) become U+FFFD."""
+    return _SURROGATE.sub("\ufffd", text)
+
+
 def _log_failure(future: asyncio.Future[Any]) -> None:
     if not future.cancelled() and future.exception() is not None:
         log.warning("queued write failed: %s", future.exception())
 
 
-async def migrate(db: aiosqlite.Connection) -> int:
-    """Bring the schema to the current version, one migration per transaction; return the version."""
+async def _schema_version(db: aiosqlite.Connection) -> int:
     async with db.execute("PRAGMA user_version") as cursor:
         row = await cursor.fetchone()
     version = int(row[0]) if row else 0
     if version > SCHEMA_VERSION:
         raise StorageError(f"database schema v{version} is newer than this bot (v{SCHEMA_VERSION}); upgrade the bot")
-    for number in range(version, SCHEMA_VERSION):
+    return version
+
+
+async def migrate(db: aiosqlite.Connection) -> int:
+    """Bring the schema to the current version, one migration per transaction; return the version.
+
+    The version is read again inside each write transaction, so two processes opening a new database
+    at the same time never apply a migration twice.
+    """
+    for number in range(await _schema_version(db), SCHEMA_VERSION):
         await db.execute("BEGIN IMMEDIATE")
+        if await _schema_version(db) > number:
+            await db.execute("ROLLBACK")
+            continue
         try:
             for statement in MIGRATIONS[number].split(";"):
                 if statement.strip():
@@ -259,12 +320,20 @@ async def migrate(db: aiosqlite.Connection) -> int:
     return SCHEMA_VERSION
 
 
+def _create_private(path: Path) -> None:
+    """Create the database file readable by its owner only (it holds the salt and delivery chat ids)."""
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+
+
 async def _stored_salt(db: aiosqlite.Connection) -> str:
     """The database's own random salt, created on first use."""
     async with db.execute("SELECT value FROM meta WHERE key = 'hash_salt'") as cursor:
         row = await cursor.fetchone()
     if row:
         return str(row[0])
-    salt = secrets.token_hex(32)
-    await db.execute("INSERT INTO meta (key, value) VALUES ('hash_salt', ?)", (salt,))
-    return salt
+    await db.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('hash_salt', ?)", (secrets.token_hex(32),))
+    async with db.execute("SELECT value FROM meta WHERE key = 'hash_salt'") as cursor:  # another process may
+        row = await cursor.fetchone()  # have been first
+    assert row is not None
+    return str(row[0])
