@@ -270,3 +270,10 @@ def test_search_batch_json_prints_one_object_per_line(tmp_path: Path) -> None:
     assert first["speaker"] == "Ilya Sutskever"
     assert rows[1]["results"] == [] and rows[2]["results"] == [] and rows[4]["results"] == []
     assert "化石燃料" in rows[3]["results"][0]["text"]
+
+
+def test_markup_is_not_evidence_but_its_text_is(engine: SearchEngine) -> None:
+    assert engine.search("**bold** _x_ `code` [l](http://x)") == []
+    assert engine.search("<b>预训练</b>")  # the tags go, the question stays
+    assert any("X 轴" in h.passage.text for h in engine.search("X 轴是什么"))
+    assert any("X 轴" in h.passage.text for h in engine.search("what is the x axis"))

@@ -27,6 +27,8 @@ FILLERS_ZH = (
     "的", "了", "么", "他", "伊利亚", "是", "谁", "到底", "究竟", "能不能", "会不会", "算不算", "对不对", "多少", "哪",
 )
 _STOPWORDS = (
+    # markup and links pasted into a question are not what it is about
+    "http", "https", "www", "com", "org", "html", "href", "script", "amp", "nbsp", "quot", "lt", "gt",
     "a", "an", "the", "is", "are", "was", "were", "be", "been", "being", "am", "do", "does", "did", "done",
     "doing", "have", "has", "had", "having", "will", "would", "shall", "should", "can", "could", "may", "might",
     "must", "i", "me", "my", "you", "your", "he", "him", "his", "she", "her", "it", "its", "we", "us", "our",

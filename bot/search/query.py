@@ -35,6 +35,7 @@ COMMON_DF_SHARE = 0.35  # terms in more than this share of passages carry no sig
 
 # Answer-type cues: a "why" question is answered by a passage that gives a reason; a question about
 # what "he" answered or thinks is answered by the speaker rather than by the person asking him.
+_TAG = re.compile(r"</?[A-Za-z][A-Za-z0-9-]*(?:\s[^<>]{0,200})?/?>")  # HTML tags pasted into a question
 _WHY = re.compile(r"为什么|为何|原因|\bwhy\b")
 BECAUSE_ZH = ("因为", "原因", "所以", "为什")  # a passage that gives the reason, or asks the same "why"
 _ASKS_SPEAKER = re.compile(
@@ -229,8 +230,12 @@ class Planner:
         match = process.extractOne(word, pool, scorer=OSA.distance, score_cutoff=limit)
         return None if match is None else str(match[0])
 
-    def _latin(self, plan: QueryPlan, words: list[str], compact: list[str]) -> None:
-        """Latin words: glossary phrases become their terms in both languages; others match as words."""
+    def _latin(self, plan: QueryPlan, words: list[str], compact: list[str], lone_letters: bool) -> None:
+        """Latin words: glossary phrases become their terms in both languages; others match as words.
+
+        A lone letter counts beside Chinese (X 轴) or inside a glossary phrase (x axis), but on its own in a
+        Latin query it is markup or noise (`_x_`), never evidence.
+        """
         fixed = [(w, 1.0) if w in STOPWORDS_EN or w in self._known else (self.correct(w) or w, CORRECTED_QUALITY)
                  for w in words]
         i = 0
@@ -249,7 +254,7 @@ class Planner:
             else:
                 word, quality = fixed[i]
                 i += 1
-                if word in STOPWORDS_EN:
+                if word in STOPWORDS_EN or (not lone_letters and len(word) == 1 and word.isalpha()):
                     continue
                 term = self._term(WORD + word)
                 plan.slots.append(Slot(self._weight((term,)) if term is not None else self.unknown_word,
@@ -260,7 +265,7 @@ class Planner:
 
     def plan(self, query: str) -> QueryPlan:
         """Turn a query into weighted slots (normalised, glossary-expanded, typo-tolerant)."""
-        text = normalise(query[: MAX_QUERY_CHARS * 2])[:MAX_QUERY_CHARS]
+        text = normalise(_TAG.sub(" ", query[: MAX_QUERY_CHARS * 2]))[:MAX_QUERY_CHARS]
         plan = QueryPlan()
         words: list[str] = []
         compact: list[str] = []
@@ -269,7 +274,7 @@ class Planner:
                 self._chinese(plan, run, compact)
             else:
                 words.extend(latin_parts(run))
-        self._latin(plan, words, compact)
+        self._latin(plan, words, compact, lone_letters=bool(compact))
         plan.compact = "".join(compact)[:64]
         if _WHY.search(text):
             plan.cues = tuple(t for t in (self._term(BIGRAM + w) for w in BECAUSE_ZH) if t is not None)
