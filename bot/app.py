@@ -19,6 +19,7 @@ from bot.core.router import Router, clean
 from bot.core.types import Adapter, CommandInfo, Reply, Request, Suggestion
 from bot.daily.command import daily_command
 from bot.daily.scheduler import DailyScheduler
+from bot.ops import heartbeat_key
 from bot.search.engine import SUGGEST_CONFIDENCE, SearchEngine
 from bot.storage.store import Store
 
@@ -158,11 +159,13 @@ class App:
         if self.settings.log_retention_days > 0:
             self._tasks.append(asyncio.create_task(self._retention_loop(), name="retention"))
 
-    async def beat(self) -> None:
+    async def beat(self, stopped: bool = False) -> None:
         """Record every component's liveness in the heartbeat table (read by `transcript-bot health`)."""
         now = time.time()
-        rows = [("core", now, 1, "")] + [
-            (name, now, int(adapter.is_connected()), "") for name, adapter in self.adapters.items()]
+        state = "stopped" if stopped else ""
+        rows = [(heartbeat_key("core"), now, int(not stopped), state)] + [
+            (heartbeat_key(name), now, int(adapter.is_connected() and not stopped), state)
+            for name, adapter in self.adapters.items()]
 
         async def write(db: object) -> None:
             await db.executemany(  # type: ignore[attr-defined]
@@ -213,5 +216,8 @@ class App:
         for fn in self._closing:
             with contextlib.suppress(Exception):
                 await fn()
+        if self._tasks:  # it ran: say it stopped, so `health` does not vouch for a stopped bot
+            with contextlib.suppress(Exception):
+                await self.beat(stopped=True)
         await self.store.close()
 

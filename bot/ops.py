@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import socket
 import sqlite3
 import time
 from dataclasses import dataclass, field
@@ -57,6 +58,12 @@ def _connect_existing(path: Path, timeout: float) -> sqlite3.Connection:
     return sqlite3.connect(f"{path.resolve().as_uri()}?mode=rw", uri=True, timeout=timeout, isolation_level=None)
 
 
+def heartbeat_key(component: str) -> str:
+    """A component's heartbeat row for this host ("telegram@<hostname>"): processes on other hosts (or in
+    other containers) sharing the database write their own rows and never vouch for this one."""
+    return f"{component}@{socket.gethostname()}"
+
+
 def expected_components(settings: Settings) -> list[str]:
     """The heartbeats a healthy bot with these settings writes ("console" is not checked)."""
     names = ["core"]
@@ -81,22 +88,24 @@ def check_health(settings: Settings, *, now: float | None = None, max_age: float
         except sqlite3.Error as exc:
             return Health(False, f"database not writable: {exc}")
         try:
-            rows = db.execute("SELECT component, ts, connected FROM heartbeat").fetchall()
+            rows = db.execute("SELECT component, ts, connected, detail FROM heartbeat").fetchall()
         except sqlite3.Error:  # a database the bot has not migrated yet
             rows = []
     finally:
         db.close()
-    beats = {str(component): (float(ts), bool(connected)) for component, ts, connected in rows}
+    beats = {str(component): (float(ts), bool(connected), str(detail)) for component, ts, connected, detail in rows}
     now = time.time() if now is None else now
     problems: list[str] = []
     seen: list[str] = []
     for name in expected_components(settings):
-        if name not in beats:
+        if heartbeat_key(name) not in beats:
             problems.append(f"{name}: no heartbeat yet")
             continue
-        ts, connected = beats[name]
+        ts, connected, detail = beats[heartbeat_key(name)]
         age = max(0.0, now - ts)
-        if age > max_age:
+        if detail == "stopped":
+            problems.append(f"{name}: stopped {age:.0f} s ago")
+        elif age > max_age:
             problems.append(f"{name}: no heartbeat for {age:.0f} s")
         elif not connected:
             problems.append(f"{name}: not connected (heartbeat {age:.0f} s ago)")

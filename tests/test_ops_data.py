@@ -20,7 +20,7 @@ from bot import ops
 from bot.app import App
 from bot.config import DiscordSettings, Settings, TelegramSettings
 from bot.core.types import Reply, Request, Target
-from bot.ops import backup, check_health, forget
+from bot.ops import backup, check_health, forget, heartbeat_key
 from bot.storage.store import Store, UsageEvent
 
 from .conftest import REPO, FixedClock
@@ -61,7 +61,7 @@ def cli(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
 def beat_row(path: Path, component: str, ts: float, connected: int = 1) -> None:
     with sqlite3.connect(path) as db:
         db.execute("INSERT OR REPLACE INTO heartbeat (component, ts, connected) VALUES (?, ?, ?)",
-                   (component, ts, connected))
+                   (heartbeat_key(component), ts, connected))
 
 
 def with_telegram(settings: Settings) -> Settings:
@@ -292,3 +292,25 @@ async def test_retention_runs_in_the_background(settings: Settings, clock: Fixed
         assert await app.store.read("SELECT COUNT(*) FROM usage") == [(0,)]
     finally:
         await app.close()
+
+
+async def test_a_stopped_bot_is_not_healthy(settings: Settings) -> None:
+    app = await App.create(settings)
+    app.start_background()
+    await app.beat()
+    assert (await asyncio.to_thread(check_health, settings)).ok  # another process, as in a real health check
+    await app.close()
+    health = check_health(settings)
+    assert not health.ok and health.detail.startswith("core: stopped")
+
+
+def test_another_hosts_heartbeat_does_not_count(settings: Settings, tmp_path: Path) -> None:
+    asyncio.run(_migrated(settings))
+    with sqlite3.connect(settings.database) as db:
+        db.execute("INSERT INTO heartbeat (component, ts, connected) VALUES ('core@elsewhere', ?, 1)",
+                   (time.time(),))
+    assert check_health(settings).detail == "core: no heartbeat yet"
+
+
+async def _migrated(settings: Settings) -> None:
+    await (await Store.open(settings.database)).close()
