@@ -25,7 +25,7 @@ from bot.core.types import Adapter, CommandInfo, Reply, Request, Suggestion
 from bot.logs import protect_handlers, setup_logging
 from bot.ops import HEALTH_MAX_AGE, PLATFORMS, OpsError, backup, check_health, forget
 from bot.search.engine import SearchEngine
-from bot.storage.store import StorageError, Store
+from bot.storage.store import StorageError, Store, clean_text
 
 if TYPE_CHECKING:
     from bot.app import App
@@ -54,13 +54,27 @@ def result_json(engine: SearchEngine, query: str, limit: int) -> dict[str, objec
     }
 
 
+def lenient_stdio() -> None:
+    """Undecodable bytes on stdin become U+FFFD instead of an exception (one bad line must not stop a run)."""
+    for stream in (sys.stdin, sys.stdout):
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="replace")
+
+
+def json_line(data: object) -> str:
+    """One JSON object on exactly one line, whatever line separators the text holds (U+2028, U+0085...)."""
+    text = json.dumps(data, ensure_ascii=False)
+    return text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029").replace("\x85", "\\u0085") + "\n"
+
+
 def cmd_search(settings: Settings, args: argparse.Namespace, out: TextIO) -> int:
     """Search the talks from the command line (one query, or one per stdin line with --batch)."""
     engine = SearchEngine(load_library(settings.content_dir), settings.index_path)
     if args.batch:
+        lenient_stdio()
         for line in sys.stdin:
-            query = line.rstrip("\r\n")
-            out.write(json.dumps(result_json(engine, query, args.limit), ensure_ascii=False) + "\n")
+            query = clean_text(line.rstrip("\r\n"))
+            out.write(json_line(result_json(engine, query, args.limit)))
             out.flush()
         return 0
     query = " ".join(args.query)
@@ -85,8 +99,12 @@ def cmd_eval(settings: Settings, args: argparse.Namespace, out: TextIO) -> int:
     """Score search on a labelled query file: hit@1, hit@3 and off-topic rejection per kind."""
     from bot.search.evaluate import evaluate, load_queries, report
 
+    try:
+        queries = load_queries(Path(args.file))
+    except (OSError, ValueError) as exc:
+        raise OpsError(f"eval: {exc}") from None
     engine = SearchEngine(load_library(settings.content_dir), settings.index_path)
-    scores = evaluate(load_queries(Path(args.file)),
+    scores = evaluate(queries,
                       lambda q: [h.passage.text for h in engine.search(q, limit=3)])
     if args.json:
         out.write(json.dumps({k: {"n": s.total, "hit1": s.rate(s.hit1), "hit3": s.rate(s.hit3),
@@ -108,6 +126,8 @@ def cmd_check_content(settings: Settings, args: argparse.Namespace, out: TextIO)
 
 
 async def _stats(settings: Settings, out: TextIO, days: int) -> int:
+    if not settings.database.is_file():
+        raise OpsError(f"BOT_DATABASE={settings.database}: no database there yet (has the bot run with it?)")
     store = await Store.open(settings.database, settings.hash_salt)
     try:
         per_day = await store.read(
@@ -455,3 +475,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(getattr(args, "error_code", 2))
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # e.g. `transcript-bot search --batch --json | head -1`
+        with contextlib.suppress(OSError):
+            sys.stdout = open(os.devnull, "w")  # noqa: SIM115 (stdout is closed by the interpreter at exit)
+        return 0
