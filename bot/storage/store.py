@@ -259,7 +259,8 @@ class Store:
         if self._closed:
             return
         await self.flush()
-        self._closed = True
+        self._closed = True  # from here on writes are refused (with a warning), never silently dropped
+        await self.flush()  # what was queued while the first flush ran
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
