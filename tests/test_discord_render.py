@@ -175,3 +175,12 @@ async def test_a_view_holds_link_buttons_and_persistent_callback_buttons() -> No
     assert build_view((), item_type) is None
     many = build_view(tuple(Button(str(i), "more", str(i)) for i in range(40)), item_type)
     assert many is not None and len(many.children) == 25
+
+
+def test_echoed_markdown_cannot_make_a_masked_link() -> None:
+    from bot.adapters.discord_render import render
+    from bot.core.types import Block, Reply
+
+    (message,) = render(Reply((Block("text", "No good match for “[free nitro](https://evil.example)”"),)))
+    description = message.embeds[0].description or ""
+    assert "\\[free nitro](https://evil.example)" in description

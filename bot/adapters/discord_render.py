@@ -87,11 +87,16 @@ def citation_line(citation: Citation) -> str:
 
 def notice(text: str) -> Outgoing:
     """A short plain-text message (errors, expired buttons)."""
-    return Outgoing(content=clip(neutralise(text), CONTENT_LIMIT) or "…")
+    return Outgoing(content=clip(neutralise(inert(text)), CONTENT_LIMIT) or "…")
+
+
+def inert(text: str) -> str:
+    """Markdown in text (a question echoed back, a passage) shown as written: no masked links, no formatting."""
+    return discord.utils.escape_markdown(text)
 
 
 def _format(block: Block) -> str:
-    text = neutralise(block.text.strip())
+    text = neutralise(inert(block.text.strip()))
     if block.kind == "item":
         return f"• {text}"
     if block.kind == "error":
