@@ -324,8 +324,9 @@ async def _start_unless_stopped(adapter: Adapter, stop: asyncio.Event) -> bool:
 async def run_bot(settings: Settings) -> int:
     """Start every configured adapter (the console when no token is set) and serve until told to stop.
 
-    SIGTERM or SIGINT: adapters stop taking updates and finish in-flight replies (within STOP_SECONDS), then
-    the usage log is flushed and the database closed; the exit code is 0.
+    SIGTERM or SIGINT: the daily scheduler stops (its pending deliveries released, sends under way finished
+    briefly), adapters stop taking updates and finish in-flight replies (within STOP_SECONDS), then the usage
+    log is flushed and the database closed; the exit code is 0.
     """
     from bot.adapters.console import ConsoleAdapter
     from bot.app import App
@@ -373,6 +374,12 @@ async def run_bot(settings: Settings) -> int:
         log.error("could not start: %s", exc)
         code = 1
     finally:
+        # the daily scheduler first: deliveries not yet sending release their claims (the restarted process
+        # sends them), sends under way finish while the adapters can still carry them
+        try:
+            await app.daily.stop()
+        except Exception as exc:
+            log.warning("daily scheduler did not stop cleanly: %s", exc)
         await _stop_adapters(started, console, gate, STOP_SECONDS)
         await app.close()
         log.info("stopped: usage log flushed, database closed")

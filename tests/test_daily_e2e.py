@@ -6,22 +6,32 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import signal
 import sqlite3
 import sys
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from bot.adapters.telegram import TelegramAdapter
 from bot.app import App
-from bot.core.types import Target
+from bot.config import Settings
+from bot.core.types import Reply, Target
 from bot.daily import store as subs
 from tests.conftest import FixedClock
 from tests.fakes import discord_api
 from tests.fakes.discord_api import GUILD_ADMIN, GUILD_MEMBER, FakeDiscord, Interaction, Json, assert_valid_message
-from tests.fakes.telegram_api import TOKEN, Call, FakeTelegramAPI, assert_valid_telegram_html, running_adapter
+from tests.fakes.telegram_api import (
+    FAST,
+    TOKEN,
+    Call,
+    FakeTelegramAPI,
+    assert_valid_telegram_html,
+    running_adapter,
+)
 
 REPO = Path(__file__).resolve().parent.parent
 USER = 424242
@@ -83,6 +93,88 @@ async def test_a_blocked_chat_counts_as_gone(bot: TelegramAdapter, api: FakeTele
     assert report.gone == 1
     sub = await subs.find(app.store, Target("telegram", str(USER)))
     assert sub is not None and sub.failures == 1 and "blocked" in sub.reason
+
+
+async def test_a_timed_out_send_is_not_posted_twice(app: App, api: FakeTelegramAPI, clock: FixedClock) -> None:
+    """A read timeout after sendMessage went out: Telegram may have posted it (here it did); the scheduler
+    records the day as uncertain and never sends it again, on that tick or a later one."""
+    async with running_adapter(app, api, replace(FAST, read_timeout=0.5)):
+        app.daily.retry_delays = (0.0, 0.0, 0.0)
+        app.daily.rates = {}
+        await subs.save(app.store, Target("telegram", str(USER)), "owner", "en", clock.now.hour * 60, "UTC", None,
+                        clock.now.replace(minute=0))
+        api.slow("sendMessage", 1.5)
+        report = await app.daily.tick()
+        assert report.failed == 1 and report.sent == 0
+        await api.wait_sent(1, USER)  # the slow call was posted after all
+        for minutes in (1, 5, 30, 120):
+            clock.now += timedelta(minutes=minutes)
+            await app.daily.tick()
+        assert len([c for c in api.calls if c.method == "sendMessage"]) == 1
+        assert len(quotes(api, USER)) == 1
+    rows = await app.store.read("SELECT status, detail FROM daily_deliveries")
+    assert [row[0] for row in rows] == ["uncertain"] and "posted" in rows[0][1]
+
+
+async def test_a_5xx_then_success_is_delivered_once(bot: TelegramAdapter, api: FakeTelegramAPI, app: App,
+                                                    clock: FixedClock) -> None:
+    await subs.save(app.store, Target("telegram", str(USER)), "owner", "en", clock.now.hour * 60, "UTC", None,
+                    clock.now.replace(minute=0))
+    api.bad_gateway("sendMessage", times=20)  # more than a tick's tries: the claim is released, retried later
+    app.daily.rates = {}
+    report = await app.daily.tick()
+    assert report.retrying == 1
+    for _ in range(10):
+        clock.now += timedelta(minutes=20)
+        for _ in range(200):  # a 5xx marks the link down until the next good answer (a poll)
+            if bot.is_connected():
+                break
+            await asyncio.sleep(0.05)
+        report = await app.daily.tick()
+        if report.sent:
+            break
+    assert len(quotes(api, USER)) == 1
+    rows = await app.store.read("SELECT status FROM daily_deliveries")
+    assert rows == [("sent",)]
+
+
+async def test_run_bot_stops_the_scheduler_before_the_adapters(settings: Settings,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    from bot import cli
+    from bot.daily.scheduler import DailyScheduler
+
+    order: list[str] = []
+    started = asyncio.Event()
+
+    class Recording:
+        platform = "telegram"
+
+        async def start(self) -> None:
+            started.set()
+
+        async def stop(self) -> None:
+            order.append("adapter")
+
+        async def send(self, target: Target, reply: Reply) -> None:
+            raise AssertionError("nothing is due")
+
+        def is_connected(self) -> bool:
+            return True
+
+    stop_scheduler = DailyScheduler.stop
+
+    async def recording_stop(self: DailyScheduler) -> None:
+        order.append("scheduler")
+        await stop_scheduler(self)
+
+    monkeypatch.setattr(cli, "_adapters", lambda settings, app: [Recording()])
+    monkeypatch.setattr(DailyScheduler, "stop", recording_stop)
+    running = asyncio.create_task(cli.run_bot(replace(settings, console=False)))
+    await asyncio.wait_for(started.wait(), 30)
+    await asyncio.sleep(0.2)
+    signal.raise_signal(signal.SIGTERM)
+    assert await asyncio.wait_for(running, 30) == 0
+    assert order[:2] == ["scheduler", "adapter"]  # claims are settled while the adapters can still send
 
 
 # ----- Discord ------------------------------------------------------------------------------------------

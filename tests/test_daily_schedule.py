@@ -153,3 +153,54 @@ def test_a_single_quote_and_an_empty_pool() -> None:
     assert next_quote(["only"], 1, ["only"], rng)[0] == "only"
     with pytest.raises(ValueError):
         next_quote([], 0, [], rng)
+
+
+def test_switching_talks_keeps_the_history() -> None:
+    """All talks, then one talk for a while, then all talks again: nothing repeats before the cycle ends."""
+    rng = random.Random(11)
+    talk_a = [f"a{i}" for i in range(10)]
+    every = talk_a + [f"b{i}" for i in range(10)]
+    order: list[str] = []
+    position = 0
+    sent: list[str] = []
+    for pool, picks in ((every, 6), (talk_a, 3), (every, 11)):
+        for _ in range(picks):
+            chosen, order, position = next_quote(order, position, pool, rng)
+            assert chosen in pool
+            sent.append(chosen)
+    assert sorted(sent) == sorted(every)  # each quote of all talks once in the cycle
+    chosen, order, position = next_quote(order, position, every, rng)  # then a new cycle
+    assert position == 1 and chosen != sent[-1]
+
+
+def test_a_cycle_of_one_talk_keeps_the_other_talks_sent() -> None:
+    rng = random.Random(5)
+    talk_a, talk_b = [f"a{i}" for i in range(4)], [f"b{i}" for i in range(4)]
+    order: list[str] = []
+    position = 0
+    first = []
+    for _ in range(3):
+        chosen, order, position = next_quote(order, position, talk_a + talk_b, rng)
+        first.append(chosen)
+    later = []
+    for _ in range(10):  # more than one cycle of talk A alone
+        chosen, order, position = next_quote(order, position, talk_a, rng)
+        later.append(chosen)
+    rest_of_a = 4 - sum(q in talk_a for q in first)
+    assert sorted(later[:rest_of_a] + [q for q in first if q in talk_a]) == sorted(talk_a)
+    assert sorted(later[rest_of_a:rest_of_a + 4]) == sorted(talk_a)  # a new cycle of talk A
+    already = set(order[:position])
+    assert {q for q in first if q in talk_b} <= already  # the talk B quotes sent before still count as sent
+    back = []
+    for _ in range(8 - len(already)):
+        chosen, order, position = next_quote(order, position, talk_a + talk_b, rng)
+        back.append(chosen)
+    assert sorted(back) == sorted(set(talk_a + talk_b) - already)  # nothing repeats before the cycle ends
+
+
+def test_quotes_that_left_the_library_are_forgotten() -> None:
+    rng = random.Random(2)
+    order = ["gone1", "q1", "gone2", "q2", "q3"]
+    chosen, order, position = next_quote(order, 3, ["q1", "q2", "q3"], rng, known={"q1", "q2", "q3"})
+    assert "gone1" not in order and "gone2" not in order
+    assert chosen in ("q2", "q3") and position == 2

@@ -6,7 +6,10 @@ import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator
+from typing import NamedTuple
 
+import aiohttp
+import discord
 import pytest
 from discord.gateway import DiscordWebSocket
 from discord.http import Route
@@ -40,6 +43,14 @@ PASSAGE = Reply((Block("passage", "Pre-training as we know it will unquestionabl
                 (Button("More", "more", "0123456789abcdef 3"), Button("Context", "context", "ilya-neurips-2024/7"),
                  Button("Source", url=CITE.url)), result_count=1)
 CHANNEL = "100000000000000001"
+
+
+class Key(NamedTuple):
+    """Enough of aiohttp's connection key for ClientConnectorError's message."""
+
+    host: str
+    port: int
+    ssl: bool = True
 
 
 @pytest.fixture
@@ -467,8 +478,62 @@ async def test_send_gives_up_on_slow_answers_and_long_rate_limits(fake: FakeDisc
             await adapter.send(Target("discord", CHANNEL), PASSAGE)
         fake.fail("POST", rf"/channels/{CHANNEL}/messages", 429, retry_after=0.2)
         await adapter.send(Target("discord", CHANNEL), PASSAGE)  # a short rate limit is simply waited out
-    assert slow.value.failure is limited.value.failure is DeliveryFailure.TRANSIENT
+    # out of time: the request may be on its way (a rate limit wait looks the same from here), so it may have
+    # been posted and is never resent
+    assert slow.value.failure is limited.value.failure is DeliveryFailure.UNCERTAIN
     assert fake.channel_messages(CHANNEL)
+
+
+@pytest.mark.parametrize(("error", "failure"), [
+    (aiohttp.ServerDisconnectedError(), DeliveryFailure.UNCERTAIN),
+    (aiohttp.ClientOSError(104, "Connection reset by peer"), DeliveryFailure.UNCERTAIN),
+    (aiohttp.ClientPayloadError("Response payload is not completed"), DeliveryFailure.UNCERTAIN),
+    (TimeoutError(), DeliveryFailure.UNCERTAIN),
+    (aiohttp.ClientConnectorError(Key("discord.com", 443), OSError(111, "Connection refused")),
+     DeliveryFailure.TRANSIENT),
+    (discord.RateLimited(120.0), DeliveryFailure.TRANSIENT),
+])
+async def test_send_tells_a_dropped_request_from_one_that_never_left(
+    fake: FakeDiscord, adapter: DiscordAdapter, monkeypatch: pytest.MonkeyPatch, error: BaseException,
+    failure: DeliveryFailure,
+) -> None:
+    """A disconnect or timeout after the request went out may hide a posted message (never resent); a connection
+    that could not be made posted nothing."""
+    client = adapter._client
+    assert client is not None
+
+    async def request(*args: object, **kwargs: object) -> None:
+        raise error
+
+    monkeypatch.setattr(client.http, "request", request)
+    with pytest.raises(DeliveryError) as caught:
+        await adapter.send(Target("discord", CHANNEL), PASSAGE)
+    assert caught.value.failure is failure and caught.value.may_have_posted is (failure is DeliveryFailure.UNCERTAIN)
+    assert CHANNEL not in caught.value.reason
+
+
+async def test_send_of_a_reply_posted_in_part_is_uncertain(
+    fake: FakeDiscord, adapter: DiscordAdapter, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client = adapter._client
+    assert client is not None
+    original = client.http.request
+    posts = 0
+
+    async def request(route: Route, **kwargs: object) -> object:
+        nonlocal posts
+        if route.method == "POST":
+            posts += 1
+            if posts == 2:
+                fake.fail("POST", rf"/channels/{CHANNEL}/messages", 503, message="unavailable")
+        return await original(route, **kwargs)
+
+    monkeypatch.setattr(client.http, "request", request)
+    long = Reply(tuple(Block("text", f"Paragraph {n}. " + "word " * 600) for n in range(8)))
+    with pytest.raises(DeliveryError) as caught:
+        await adapter.send(Target("discord", CHANNEL), long)
+    assert caught.value.failure is DeliveryFailure.UNCERTAIN and "part" in caught.value.reason
+    assert len(fake.channel_messages(CHANNEL)) == 1
 
 
 async def test_send_refuses_bad_targets_and_a_stopped_adapter(fake: FakeDiscord, core: ScriptedCore) -> None:

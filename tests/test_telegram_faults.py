@@ -5,12 +5,24 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import replace
+from typing import Any
 
+import httpx
 import pytest
+from aiohttp import web
+from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
 
-from bot.adapters.telegram import TelegramAdapter
+from bot.adapters.telegram import TelegramAdapter, delivery_error
 from bot.core.types import Block, DeliveryError, DeliveryFailure, Reply, Request, Target
-from tests.fakes.telegram_api import FAST, FakeTelegramAPI, StubCore, assert_valid_telegram_html, running_adapter
+from tests.fakes.telegram_api import (
+    FAST,
+    Call,
+    FakeTelegramAPI,
+    Fault,
+    StubCore,
+    assert_valid_telegram_html,
+    running_adapter,
+)
 
 pytestmark = pytest.mark.filterwarnings("ignore:.*retry_after.*:telegram.warnings.PTBDeprecationWarning")
 
@@ -154,14 +166,109 @@ async def test_send_gives_up_on_a_lasting_rate_limit(api: FakeTelegramAPI) -> No
 
 
 async def test_send_never_repeats_a_message_that_may_have_arrived(api: FakeTelegramAPI) -> None:
-    """A read timeout after sending: the message may be there, so no retry (a duplicate is worse)."""
+    """A read timeout after sending: the message may be there, so no retry (a duplicate is worse), and the
+    scheduler is told it may have been posted (UNCERTAIN), so it does not send it again either."""
     api.slow("sendMessage", 1.5)
     async with running_adapter(StubCore(), api, replace(FAST, read_timeout=0.5)) as adapter:
         with pytest.raises(DeliveryError) as caught:
             await adapter.send(Target("telegram", str(USER)), REPLY)
-        assert caught.value.failure is DeliveryFailure.TRANSIENT
+        assert caught.value.failure is DeliveryFailure.UNCERTAIN and caught.value.may_have_posted
         await api.wait_for("sendMessage")  # the fake finishes the slow call
     assert len(send_attempts(api)) == 1
+
+
+class DroppingBotAPI(FakeTelegramAPI):
+    """The fake Bot API, closing the connection without an answer on the next `drops` sendMessage calls (after
+    reading the request: the message may or may not have been posted)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.drops = 0
+
+    async def _serve(self, request: web.Request) -> web.StreamResponse:
+        if request.match_info["method"].lower() == "sendmessage" and self.drops > 0:
+            self.drops -= 1
+            self.calls.append(Call("sendMessage", await self._params(request), 0.0, status=-1))
+            assert request.transport is not None
+            request.transport.close()
+            return web.Response(status=200)
+        return await super()._serve(request)
+
+
+async def test_a_dropped_connection_after_sending_is_uncertain_and_not_repeated() -> None:
+    async with DroppingBotAPI() as api, running_adapter(StubCore(), api) as adapter:
+        api.drops = 1
+        with pytest.raises(DeliveryError) as caught:
+            await adapter.send(Target("telegram", str(USER)), REPLY)
+        assert caught.value.failure is DeliveryFailure.UNCERTAIN
+        assert str(USER) not in caught.value.reason
+        assert len(send_attempts(api)) == 1  # never repeated
+        await adapter.send(Target("telegram", str(USER)), REPLY)  # the next send is normal
+        assert len(api.sent(USER)) == 1
+
+
+async def test_a_5xx_answer_is_retried_a_bounded_number_of_times(bot: TelegramAdapter, api: FakeTelegramAPI) -> None:
+    """A 5xx is an answer (nothing was posted): retried with backoff, at most 1 + len(retry_delays) requests."""
+    api.bad_gateway("sendMessage", times=100)
+    with pytest.raises(DeliveryError) as caught:
+        await bot.send(Target("telegram", str(USER)), REPLY)
+    assert caught.value.failure is DeliveryFailure.TRANSIENT and not caught.value.may_have_posted
+    assert len(send_attempts(api)) == 1 + len(FAST.retry_delays)
+
+
+class SecondMessageFails(FakeTelegramAPI):
+    """The fake Bot API answering 502 from the second sendMessage on."""
+
+    def _take_fault(self, method: str, params: dict[str, Any]) -> Fault | None:
+        if method.lower() == "sendmessage" and sum(c.method == "sendMessage" for c in self.calls) >= 2:
+            return Fault(502, "Bad Gateway")
+        return super()._take_fault(method, params)
+
+
+async def test_a_reply_posted_in_part_is_uncertain() -> None:
+    """The first of two messages went out, the second failed: sending the reply again would repeat the first."""
+    long = Reply(tuple(Block("text", f"Paragraph {n}. " + "word " * 300) for n in range(6)))
+    async with SecondMessageFails() as api, running_adapter(StubCore(), api) as adapter:
+        with pytest.raises(DeliveryError) as caught:
+            await adapter.send(Target("telegram", str(USER)), long)
+        assert caught.value.failure is DeliveryFailure.UNCERTAIN and "part" in caught.value.reason
+        assert len(api.sent(USER)) == 1
+
+
+def caused(exc: TelegramError, cause: BaseException | None) -> TelegramError:
+    exc.__cause__ = cause
+    return exc
+
+
+REQUEST = httpx.Request("POST", "https://api.telegram.org/bot/sendMessage")
+
+
+@pytest.mark.parametrize(("error", "failure"), [
+    # the request went out, no answer: it may have been posted
+    (caused(TimedOut(), httpx.ReadTimeout("read", request=REQUEST)), DeliveryFailure.UNCERTAIN),
+    (caused(TimedOut(), httpx.WriteTimeout("write", request=REQUEST)), DeliveryFailure.UNCERTAIN),
+    (caused(NetworkError("httpx.RemoteProtocolError: Server disconnected"),
+            httpx.RemoteProtocolError("Server disconnected", request=REQUEST)), DeliveryFailure.UNCERTAIN),
+    (caused(NetworkError("httpx.ReadError: reset"), httpx.ReadError("reset", request=REQUEST)),
+     DeliveryFailure.UNCERTAIN),
+    (caused(TelegramError("Invalid server response"), ValueError("not JSON")), DeliveryFailure.UNCERTAIN),
+    # it never left, or Telegram answered with an error: not posted
+    (caused(TimedOut(), httpx.ConnectTimeout("connect", request=REQUEST)), DeliveryFailure.TRANSIENT),
+    (caused(TimedOut(), httpx.PoolTimeout("pool", request=REQUEST)), DeliveryFailure.TRANSIENT),
+    (caused(NetworkError("httpx.ConnectError: refused"), httpx.ConnectError("refused", request=REQUEST)),
+     DeliveryFailure.TRANSIENT),
+    (caused(NetworkError("Unknown error in HTTP implementation"), RuntimeError("client has been closed")),
+     DeliveryFailure.TRANSIENT),
+    (NetworkError("Bad Gateway"), DeliveryFailure.TRANSIENT),
+    (NetworkError("Internal Server Error (500)"), DeliveryFailure.TRANSIENT),
+    (RetryAfter(30), DeliveryFailure.TRANSIENT),
+    (BadRequest("Bad Request: something new"), DeliveryFailure.TRANSIENT),
+    (Forbidden("Forbidden: bot was blocked by the user"), DeliveryFailure.GONE),
+    (ChatMigrated(-1001), DeliveryFailure.MIGRATED),
+])
+def test_delivery_error_tells_posted_from_not_posted(error: TelegramError, failure: DeliveryFailure) -> None:
+    assert delivery_error(error).failure is failure
+    assert delivery_error(error, partly_posted=True).failure is DeliveryFailure.UNCERTAIN
 
 
 async def test_idempotent_calls_are_retried_after_a_timeout(api: FakeTelegramAPI) -> None:

@@ -519,7 +519,13 @@ class DiscordAdapter:
     # broadcasts
 
     async def send(self, target: Target, reply: Reply) -> None:
-        """Post a reply to a channel, thread or DM channel; raise DeliveryError on failure."""
+        """Post a reply to a channel, thread or DM channel; raise DeliveryError on failure.
+
+        Requests per message are bounded by discord.py: it repeats a request only after an answer that posted
+        nothing (429 within its rate limit wait, 500/502/504/524: at most 5 requests) or a connection reset,
+        and all of it within send_timeout. A timeout or a dropped connection after the request went out is
+        DeliveryFailure.UNCERTAIN (it may have been posted), as is a reply posted in part.
+        """
         if target.platform != self.platform:
             raise ValueError(f"a {target.platform} target given to the Discord adapter")
         client = self._client
@@ -531,21 +537,35 @@ class DiscordAdapter:
         channel = client.get_partial_messageable(int(channel_id))
         messages = render(reply)
         view = build_view(reply.buttons, self._buttons)
+        posted = 0
         try:
             async with asyncio.timeout(self._send_timeout):
                 for index, message in enumerate(messages):
                     await channel.send(**_payload(message, view if index == len(messages) - 1 else None))
-        except (discord.Forbidden, discord.NotFound) as exc:
-            raise DeliveryError(DeliveryFailure.GONE, _http_reason(exc)) from exc
-        except discord.RateLimited as exc:
-            raise DeliveryError(DeliveryFailure.TRANSIENT, f"rate limited for {exc.retry_after:.0f} s") from exc
-        except discord.HTTPException as exc:
-            raise DeliveryError(DeliveryFailure.TRANSIENT, _http_reason(exc)) from exc
-        except TimeoutError as exc:
-            reason = f"no answer from Discord in {self._send_timeout:g} s"
-            raise DeliveryError(DeliveryFailure.TRANSIENT, reason) from exc
-        except (aiohttp.ClientError, OSError) as exc:
-            raise DeliveryError(DeliveryFailure.TRANSIENT, _describe(exc)) from exc
+                    posted += 1
+        except (discord.DiscordException, aiohttp.ClientError, OSError, TimeoutError) as exc:
+            raise self._delivery_error(exc, posted) from exc
 
+    def _delivery_error(self, exc: BaseException, posted: int) -> DeliveryError:
+        """What a failed send means for the scheduler: UNCERTAIN when the message may have been posted."""
+        if posted:
+            return DeliveryError(DeliveryFailure.UNCERTAIN, f"posted in part, then {self._reason(exc)}")
+        if isinstance(exc, discord.Forbidden | discord.NotFound):
+            return DeliveryError(DeliveryFailure.GONE, _http_reason(exc))
+        if isinstance(exc, discord.RateLimited | discord.HTTPException | aiohttp.ClientConnectorError):
+            # Discord answered with an error, or no connection could be made: nothing was posted
+            return DeliveryError(DeliveryFailure.TRANSIENT, self._reason(exc))
+        if isinstance(exc, TimeoutError | aiohttp.ClientError | OSError):
+            return DeliveryError(DeliveryFailure.UNCERTAIN, f"may have been posted: {self._reason(exc)}")
+        return DeliveryError(DeliveryFailure.UNCERTAIN, f"may have been posted: {_describe(exc)}")
+
+    def _reason(self, exc: BaseException) -> str:
+        if isinstance(exc, discord.RateLimited):
+            return f"rate limited for {exc.retry_after:.0f} s"
+        if isinstance(exc, discord.HTTPException):
+            return _http_reason(exc)
+        if isinstance(exc, TimeoutError) and not isinstance(exc, aiohttp.ClientError):
+            return f"no answer from Discord in {self._send_timeout:g} s"
+        return _describe(exc)
 
 __all__ = ["DiscordAdapter", "DiscordStartError"]

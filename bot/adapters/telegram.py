@@ -33,6 +33,7 @@ from telegram.constants import ChatAction, ChatType, ParseMode
 from telegram.error import (
     BadRequest,
     ChatMigrated,
+    Conflict,
     Forbidden,
     InvalidToken,
     NetworkError,
@@ -112,8 +113,9 @@ class TelegramTuning:
     write_timeout: float = 10.0
     pool_timeout: float = 3.0
     poll_timeout: int = 10  # seconds a getUpdates long poll may wait on the server
-    retry_delays: tuple[float, ...] = (0.5, 1.0, 2.0)  # backoff after 5xx answers and unsent requests
-    rate_limit_retries: int = 3  # 429s waited out per call
+    # backoff after 5xx answers and unsent requests: a sendMessage is repeated only when it was not posted
+    retry_delays: tuple[float, ...] = (0.5, 1.0, 2.0)
+    rate_limit_retries: int = 3  # 429s waited out per request (so at most 4 x 4 requests per message)
     overall_rate: float = 30.0  # messages per second, whole bot
     group_rate: float = 20.0  # messages per minute, per group
     concurrent_updates: int = 32
@@ -194,12 +196,34 @@ def is_gone(exc: TelegramError) -> bool:
     return isinstance(exc, Forbidden) or (isinstance(exc, BadRequest) and any(p in text for p in GONE_PHRASES))
 
 
-def delivery_error(exc: TelegramError) -> DeliveryError:
-    """Translate a Bot API error from a send into what the scheduler acts on."""
+def not_posted(exc: TelegramError) -> bool:
+    """Whether a failed sendMessage certainly posted nothing: Telegram answered with an error (4xx, 429, 5xx),
+    or the request never left (no connection, no free connection, the HTTP client already closed).
+
+    A timeout or a dropped connection after the request went out, or an answer that could not be read, may
+    hide a posted message: False.
+    """
+    if isinstance(exc, BadRequest | Forbidden | ChatMigrated | RetryAfter | InvalidToken | Conflict):
+        return True
+    if type(exc) is NetworkError and isinstance(exc.__cause__, RuntimeError):  # the client was closed: not sent
+        return True
+    return may_retry(exc, idempotent=False)
+
+
+def delivery_error(exc: TelegramError, partly_posted: bool = False) -> DeliveryError:
+    """Translate a Bot API error from a send into what the scheduler acts on.
+
+    UNCERTAIN when the message may have been posted (or an earlier part of the reply was): the scheduler never
+    sends those again. Every other kind means nothing (more) was posted.
+    """
+    if partly_posted:
+        return DeliveryError(DeliveryFailure.UNCERTAIN, f"posted in part, then {describe(exc)}")
     if isinstance(exc, ChatMigrated):
         return DeliveryError(DeliveryFailure.MIGRATED, describe(exc), new_chat_id=str(exc.new_chat_id))
     if is_gone(exc):
         return DeliveryError(DeliveryFailure.GONE, describe(exc))
+    if not not_posted(exc):
+        return DeliveryError(DeliveryFailure.UNCERTAIN, f"may have been posted: {describe(exc)}")
     return DeliveryError(DeliveryFailure.TRANSIENT, describe(exc))
 
 
@@ -356,19 +380,32 @@ class TelegramAdapter:
         return self._app is not None and self._app.running and not self._stopping and self._online
 
     async def send(self, target: Target, reply: Reply) -> None:
-        """Deliver a reply to a chat (or forum topic); raise DeliveryError when Telegram refuses or fails."""
+        """Deliver a reply to a chat (or forum topic); raise DeliveryError when Telegram refuses or fails.
+
+        Requests per message are bounded: a sendMessage is repeated only when Telegram's answer (5xx, 429) or a
+        failed connection proves it was not posted, at most 1 + len(retry_delays) times after 5xx or unsent
+        requests, each of which the rate limiter repeats at most rate_limit_retries times after a 429. A
+        timeout or a dropped connection after the request went out is never repeated: DeliveryFailure.UNCERTAIN.
+        """
         if target.platform != PLATFORM:
             raise ValueError(f"not a Telegram target: {target.platform}")
         app = self._app
         if app is None:
             raise DeliveryError(DeliveryFailure.TRANSIENT, "the Telegram adapter is not running")
         thread = int(target.thread_id) if target.thread_id else None
+        messages = render_reply(reply)
+        markup = keyboard(reply.buttons)
+        posted = 0
         try:
-            await self._deliver(app.bot, chat_ref(target.chat_id), reply, thread=thread, reply_to=None)
+            for index, text in enumerate(messages):
+                last = index == len(messages) - 1
+                await self._send_text(app.bot, chat_ref(target.chat_id), text, thread, None, markup if last else None)
+                posted += 1
         except TelegramError as exc:
-            raise delivery_error(exc) from None
-        except RuntimeError as exc:  # shut down while sending
-            raise DeliveryError(DeliveryFailure.TRANSIENT, describe(exc)) from None
+            raise delivery_error(exc, partly_posted=posted > 0) from None
+        except RuntimeError as exc:  # shut down while sending (the bot refuses before making a request)
+            failure = DeliveryFailure.UNCERTAIN if posted else DeliveryFailure.TRANSIENT
+            raise DeliveryError(failure, describe(exc)) from None
 
     # ----- building ----------------------------------------------------------------------------
 

@@ -86,16 +86,23 @@ class Target:
 
 
 class DeliveryFailure(Enum):
-    """Why a send failed, in terms the scheduler can act on."""
+    """Why a send failed, in terms the scheduler can act on.
+
+    Every kind but UNCERTAIN means nothing was posted: the platform answered with an error, or the request
+    never left. UNCERTAIN means the request went out and its outcome is unknown: it must never be resent.
+    """
 
     GONE = "gone"  # blocked, kicked, chat or channel no longer exists / no access
     MIGRATED = "migrated"  # Telegram group became a supergroup; new_chat_id tells where
-    TRANSIENT = "transient"  # 5xx, timeout, rate limit that outlived its retries
+    TRANSIENT = "transient"  # not posted: a 5xx or other error answer, a rate limit that outlived its retries,
+    # no connection, the adapter not running; sending again later is safe
+    UNCERTAIN = "uncertain"  # may have been posted: a timeout or a dropped connection after the request went
+    # out, or a reply posted in part; sending again could post it twice
 
 
 @dataclass(slots=True)
 class DeliveryError(Exception):
-    """Raised by an adapter's send() when a message could not be delivered."""
+    """Raised by an adapter's send() when a message could not be delivered (or may not have been)."""
 
     failure: DeliveryFailure
     reason: str
@@ -103,6 +110,11 @@ class DeliveryError(Exception):
 
     def __str__(self) -> str:
         return f"{self.failure.value}: {self.reason}"
+
+    @property
+    def may_have_posted(self) -> bool:
+        """Whether the message may be in the chat after all (then it must not be sent again)."""
+        return self.failure is DeliveryFailure.UNCERTAIN
 
 
 class Adapter(Protocol):

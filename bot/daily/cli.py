@@ -36,10 +36,10 @@ def add_daily_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentP
 
 
 def mask(chat_id: str) -> str:
-    """A chat id with its middle hidden: '-100…4321'."""
-    if len(chat_id) <= 6:
-        return "…" + chat_id[-2:]
-    return f"{chat_id[:4]}…{chat_id[-4:]}"
+    """A chat id shown only by its end, never more than half of it: '…4321' (8 characters or more), '…321'
+    (6 or 7), '…21' (4 or 5), '…' (shorter)."""
+    keep = 4 if len(chat_id) >= 8 else 3 if len(chat_id) >= 6 else 2 if len(chat_id) >= 4 else 0
+    return "…" + (chat_id[-keep:] if keep else "")
 
 
 def table(rows: Sequence[Sequence[str]]) -> str:
@@ -95,15 +95,18 @@ def platform_adapters(settings: Settings, app: App) -> list[Adapter]:
 
 
 async def bot_running(store: Store) -> bool:
-    """Whether the bot's core wrote a heartbeat within the last minute."""
-    rows = await store.read("SELECT ts FROM heartbeat WHERE component = 'core'")
-    return bool(rows) and time.time() - float(rows[0][0]) < RUNNING_SECONDS
+    """Whether a bot's core (on any host sharing the database) wrote a live heartbeat within the last minute."""
+    rows = await store.read("SELECT ts FROM heartbeat WHERE (component = 'core' OR component LIKE 'core@%')"
+                            " AND connected != 0")
+    return any(time.time() - float(ts) < RUNNING_SECONDS for (ts,) in rows)
 
 
 def summary(report: TickReport) -> str:
     """One line per outcome of a send-now."""
     lines = [f"sent: {report.sent}", f"failed: {report.failed}", f"chat gone: {report.gone + report.disabled}"
              + (f" ({report.disabled} disabled after repeated failures)" if report.disabled else "")]
+    if report.retrying:
+        lines.append(f"not sent, to be retried by the running bot within the grace period: {report.retrying}")
     if report.migrated:
         lines.append(f"not resent after a migration: {report.migrated}")
     for platform, count in sorted(report.missing.items()):
@@ -137,8 +140,9 @@ async def send_now(settings: Settings, out: TextIO, force: bool = False) -> int:
             started.append(adapter)
         report = await app.daily.send_now()
         out.write(summary(report) + "\n")
-        return 1 if report.failed or report.missing else 0
+        return 1 if report.failed or report.missing or report.retrying else 0
     finally:
+        await app.daily.stop()  # before the adapters: claims are settled while they can still send
         for adapter in reversed(started):
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(adapter.stop(), STOP_SECONDS)

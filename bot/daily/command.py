@@ -113,6 +113,14 @@ def _source(ctx: Context, lang: str, talk_id: str | None) -> str:
     return t(lang, "daily_source_talk", title=talk.title) if talk else t(lang, "daily_source_all")
 
 
+def _known_zone(name: str) -> bool:
+    try:
+        zone_of(name)
+    except ValueError:
+        return False
+    return True
+
+
 async def _state(ctx: Context, lang: str, sub: subs.Subscription, key: str) -> Reply:
     """A subscription's settings, next delivery and last one."""
     now = ctx.clock()
@@ -135,6 +143,8 @@ async def _show(ctx: Context, req: Request, lang: str) -> Reply:
     if sub.state == subs.OFF:
         return Reply((Block("text", t(lang, "daily_off_state", **settings)),))
     if sub.state == subs.DISABLED:
+        if not _known_zone(sub.zone):  # paused because its stored zone is unknown: say so, with an example
+            return Reply((Block("hint", t(lang, "daily_bad_zone", text=_clip(sub.zone), example=EXAMPLE)),))
         return Reply((Block("text", t(lang, "daily_disabled", days=sub.failures, reason=sub.reason or "?",
                                       **settings)),))
     return await _state(ctx, lang, sub, "daily_on")
