@@ -77,7 +77,7 @@ def load_queries() -> list[str]:
 
 def keywords_of(app: App, queries: list[str], rng: random.Random) -> list[str]:
     """Keyword lists for /quote: glossary terms, and two or three words cut from the questions."""
-    words = [term for talk in app.library.talks for entry in talk.glossary
+    words = [term for talk in app.catalog.talks for entry in talk.glossary
              for term in (*entry.english, *entry.chinese)]
     for query in queries:
         parts = query.split()
@@ -94,7 +94,7 @@ def requests(app: App, queries: list[str], seed: int) -> Iterator[Request]:
     """An endless, reproducible stream of requests in the benchmark's mix."""
     rng = random.Random(seed)
     keywords = keywords_of(app, queries, rng)
-    talks = [talk.id for talk in app.library.talks]
+    talks = [talk.id for talk in app.catalog.talks]
     kinds = [kind for kind, _ in MIX]
     weights = [weight for _, weight in MIX]
     while True:

@@ -73,8 +73,8 @@ class App:
         return self.ctx.store
 
     @property
-    def library(self) -> Library:
-        return self.ctx.library
+    def catalog(self) -> Library:
+        return self.ctx.catalog
 
     # -- the Core interface ---------------------------------------------------------------------
 
@@ -96,14 +96,14 @@ class App:
                 today = self.ctx.clock().date()
                 picks: list[Quote] = []
                 for offset in range(limit * 3):
-                    if len(picks) == min(limit, 5, len(self.library.quotes)):
+                    if len(picks) == min(limit, 5, len(self.catalog.quotes)):
                         break
-                    pick = daily_pick(self.library.quotes, today, offset)
+                    pick = daily_pick(self.catalog.quotes, today, offset)
                     if pick not in picks:
                         picks.append(pick)
                 suggestions = [self._quote_suggestion(q, lang, first=(i == 0)) for i, q in enumerate(picks)]
             else:
-                passage = self.library.passage(query[1:]) if query.startswith(PASSAGE_VALUE) else None
+                passage = self.catalog.passage(query[1:]) if query.startswith(PASSAGE_VALUE) else None
                 hits = [passage] if passage else [h.passage for h in self.ctx.engine.search(
                     query, limit=limit, min_confidence=SUGGEST_CONFIDENCE)]
                 suggestions = [self._passage_suggestion(p, lang) for p in hits]

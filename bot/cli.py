@@ -38,7 +38,7 @@ STOP_SECONDS = 9.0
 
 
 def _speaker(engine: SearchEngine, passage: Passage) -> str:
-    return engine.library.by_id(passage.talk_id).speaker if passage.role == "speaker" else passage.speaker
+    return engine.catalog.by_id(passage.talk_id).speaker if passage.role == "speaker" else passage.speaker
 
 
 def result_json(engine: SearchEngine, query: str, limit: int) -> dict[str, object]:

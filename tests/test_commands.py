@@ -81,7 +81,7 @@ async def test_quote_random_is_the_speakers_sentence_with_attribution(app: App) 
         block = reply.blocks[-1]
         assert block.kind == "quote"
         assert block.citation is not None and block.citation.speaker == "Ilya Sutskever"
-        passage = app.library.passage(reply.top_passage or "")
+        passage = app.catalog.passage(reply.top_passage or "")
         assert passage is not None and passage.role == "speaker" and block.text in passage.text
         texts.add(block.text)
     assert len(texts) > 1

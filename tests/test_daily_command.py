@@ -103,7 +103,7 @@ async def test_forum_topics_are_separate(app: App, clock: FixedClock) -> None:
 
 
 async def test_a_talk_can_be_chosen(app: App, clock: FixedClock) -> None:
-    talk = app.library.talks[0]
+    talk = app.catalog.talks[0]
     clock.now = utc(2025, 6, 1, 0, 0)
     reply = await daily(app, f"08:30 {talk.id.upper()} tokyo")
     assert reply.outcome == "ok" and talk.title in reply.plain_text and "Asia/Tokyo" in reply.plain_text
@@ -123,7 +123,7 @@ async def test_a_talk_can_be_chosen(app: App, clock: FixedClock) -> None:
     ("08:30 Asia/Shanghai banana", "daily_bad_word"),
 ])
 def test_problems_are_named(app: App, args: str, key: str) -> None:
-    parsed = parse_args(args, app.library)
+    parsed = parse_args(args, app.catalog)
     assert isinstance(parsed, Problem) and parsed.key == key
 
 
@@ -132,7 +132,7 @@ def test_problems_are_named(app: App, args: str, key: str) -> None:
     ("８：３０ 北京", 510, "Asia/Shanghai"), ("at 7 Europe/berlin", 420, "Europe/Berlin"),
 ])
 def test_lenient_arguments(app: App, args: str, minute: int, zone: str | None) -> None:
-    assert parse_args(args, app.library) == Choice(minute, zone, None)
+    assert parse_args(args, app.catalog) == Choice(minute, zone, None)
 
 
 async def test_bad_input_replies_give_an_example(app: App) -> None:

@@ -501,7 +501,7 @@ async def test_chat_migration_from_the_adapter_moves_subscriptions(app: App, clo
 async def test_no_repeats_until_every_quote_was_sent(app: App, clock: FixedClock, adapter: FakeAdapter) -> None:
     clock.now = utc(2025, 1, 1, 7, 0)
     await subscribe(app, "08:00 UTC")
-    count = len({q.text for q in app.library.quotes})
+    count = len({q.text for q in app.catalog.quotes})
     for day in range(count + 5):
         clock.now = utc(2025, 1, 1, 8, 0) + timedelta(days=day)
         assert (await app.daily.tick()).sent == 1
@@ -512,7 +512,7 @@ async def test_no_repeats_until_every_quote_was_sent(app: App, clock: FixedClock
 
 
 async def test_topics_and_talks(app: App, clock: FixedClock, adapter: FakeAdapter) -> None:
-    talk = app.library.talks[0].id
+    talk = app.catalog.talks[0].id
     clock.now = utc(2025, 6, 1, 7, 0)
     await subscribe(app, f"08:00 UTC {talk}", chat_id="-1001", thread_id="42", locale="zh")
     await subscribe(app, "08:00 UTC", chat_id="-1001", thread_id="43")

@@ -95,7 +95,7 @@ async def test_autocomplete_offers_passages_and_choosing_one_answers_with_it(
     assert 1 <= len(choices) <= 25
     assert all(1 <= len(c["name"]) <= 100 and 1 <= len(c["value"]) <= 100 for c in choices)
     chosen = choices[0]["value"]
-    passage = core.library.passage(chosen.removeprefix("¶"))
+    passage = core.catalog.passage(chosen.removeprefix("¶"))
     assert passage is not None
 
     [message] = await reply_to(fake, await fake.slash("ask", {"question": chosen}))

@@ -30,14 +30,14 @@ def _short(text: str, limit: int = 60) -> str:
 def _pick_talk(ctx: Context, args: str) -> tuple[Talk | None, str]:
     """Split an optional leading talk id or alias from the arguments (only when it names a talk)."""
     first, _, rest = args.strip().partition(" ")
-    talk = ctx.library.talk(first) if first else None
-    if talk is not None and (len(ctx.library.talks) > 1 or rest.strip()):
+    talk = ctx.catalog.talk(first) if first else None
+    if talk is not None and (len(ctx.catalog.talks) > 1 or rest.strip()):
         return talk, rest.strip()
     return None, args.strip()
 
 
 def _source_button(ctx: Context, lang: str, talk_id: str | None) -> tuple[Button, ...]:
-    talk = ctx.library.talk(talk_id) if talk_id else (ctx.library.talks[0] if len(ctx.library.talks) == 1 else None)
+    talk = ctx.catalog.talk(talk_id) if talk_id else (ctx.catalog.talks[0] if len(ctx.catalog.talks) == 1 else None)
     return (Button(t(lang, "button_source"), url=talk.source),) if talk else ()
 
 
@@ -91,7 +91,7 @@ async def ask(ctx: Context, req: Request) -> Reply:
     lang = ctx.lang(req)
     args = req.args.strip()
     if args.startswith(PASSAGE_VALUE) and _PASSAGE_KEY.match(args[1:]):
-        passage = ctx.library.passage(args[1:])
+        passage = ctx.catalog.passage(args[1:])
         if passage is not None:
             buttons = (Button(t(lang, "button_context"), command="context", args=passage.key),
                        *_source_button(ctx, lang, passage.talk_id))
@@ -119,7 +119,7 @@ async def more(ctx: Context, req: Request) -> Reply:
     if not rows or not offset_text.isdigit() or int(offset_text) > 60:
         return Reply((Block("hint", t(lang, "stale_button")),), outcome="bad_input", ephemeral=True)
     query, talk_id = rows[0]
-    talk = ctx.library.talk(talk_id) if talk_id else None
+    talk = ctx.catalog.talk(talk_id) if talk_id else None
     return await _answer(ctx, req, str(query), talk, int(offset_text))
 
 
@@ -127,7 +127,7 @@ async def context(ctx: Context, req: Request) -> Reply:
     """The paragraphs before and after a passage (the 'context' button)."""
     lang = ctx.lang(req)
     key = req.args.strip()
-    around = ctx.library.neighbours(key, before=1, after=1) if _PASSAGE_KEY.match(key) else []
+    around = ctx.catalog.neighbours(key, before=1, after=1) if _PASSAGE_KEY.match(key) else []
     if not around:
         return Reply((Block("hint", t(lang, "stale_button")),), outcome="bad_input", ephemeral=True)
     blocks = [Block("title", t(lang, "context_title"))]
@@ -145,7 +145,7 @@ async def quote(ctx: Context, req: Request) -> Reply:
     """A line of the speaker, random or matching keywords."""
     lang = ctx.lang(req)
     talk, keywords = _pick_talk(ctx, req.args)
-    pool = [q for q in ctx.library.quotes if talk is None or q.passage.talk_id == talk.id]
+    pool = [q for q in ctx.catalog.quotes if talk is None or q.passage.talk_id == talk.id]
     if not pool:
         return Reply((Block("hint", t(lang, "no_match", query=_short(keywords))),), outcome="no_match")
     blocks: list[Block] = []
@@ -168,16 +168,16 @@ async def quote(ctx: Context, req: Request) -> Reply:
 
 
 def _talk_list(ctx: Context) -> str:
-    return ", ".join(f"{talk.id}" for talk in ctx.library.talks)
+    return ", ".join(f"{talk.id}" for talk in ctx.catalog.talks)
 
 
 async def summary(ctx: Context, req: Request) -> Reply:
     """The talk's key points and source."""
     lang = ctx.lang(req)
     name = req.args.strip()
-    talks = ctx.library.talks
+    talks = ctx.catalog.talks
     if name:
-        talk = ctx.library.talk(name.split()[0])
+        talk = ctx.catalog.talk(name.split()[0])
         if talk is None:
             return Reply((Block("hint", t(lang, "unknown_talk", name=_short(name, 40), talks=_talk_list(ctx))),),
                          outcome="bad_input")
@@ -198,15 +198,15 @@ async def about(ctx: Context, req: Request) -> Reply:
     """Talks loaded, sources and credits."""
     lang = ctx.lang(req)
     blocks = [Block("title", t(lang, "about_title")), Block("text", t(lang, "welcome")),
-              Block("text", t(lang, "about_talks", count=len(ctx.library.talks)))]
-    for talk in ctx.library.talks:
+              Block("text", t(lang, "about_talks", count=len(ctx.catalog.talks)))]
+    for talk in ctx.catalog.talks:
         credits = "; ".join(f"{k.replace('_', ' ')}: {v}" for k, v in talk.credits)
         lines = [f"{talk.title} [{talk.id}]", f"{talk.speaker} · {talk.event} · {talk.date}", talk.source]
         if credits:
             lines.append(credits)
         blocks.append(Block("item", "\n".join(lines)))
     blocks.append(Block("hint", t(lang, "about_footer", version=__version__)))
-    return Reply(tuple(blocks), result_count=len(ctx.library.talks))
+    return Reply(tuple(blocks), result_count=len(ctx.catalog.talks))
 
 
 async def stats(ctx: Context, req: Request) -> Reply:
@@ -243,8 +243,8 @@ async def help_(ctx: Context, req: Request) -> Reply:
             continue
         args = args_zh if lang == "zh" else args_en
         blocks.append(Block("item", f"/{name}{' ' + args if args else ''} — {zh if lang == 'zh' else en}"))
-    if len(ctx.library.talks) > 1:
-        blocks.append(Block("hint", t(lang, "help_footer", example=ctx.library.talks[0].id)))
+    if len(ctx.catalog.talks) > 1:
+        blocks.append(Block("hint", t(lang, "help_footer", example=ctx.catalog.talks[0].id)))
     return Reply(tuple(blocks))
 
 

@@ -28,7 +28,7 @@ def utc_now() -> datetime:
 class Context:
     """Everything a command handler may use; passed explicitly, never reached through globals."""
 
-    library: Library
+    catalog: Library
     engine: SearchEngine
     store: Store
     settings: Settings
@@ -42,7 +42,7 @@ class Context:
 
     def citation(self, passage: Passage, lang: str) -> Citation:
         """A passage's citation, with the speaker named for the reader's language."""
-        talk = self.library.by_id(passage.talk_id)
+        talk = self.catalog.by_id(passage.talk_id)
         if passage.role == "speaker":
             speaker = talk.speaker
         else:

@@ -109,7 +109,7 @@ def when_text(lang: str, at: datetime, zone: tzinfo, now: datetime) -> str:
 
 
 def _source(ctx: Context, lang: str, talk_id: str | None) -> str:
-    talk = ctx.library.talk(talk_id) if talk_id else None
+    talk = ctx.catalog.talk(talk_id) if talk_id else None
     return t(lang, "daily_source_talk", title=talk.title) if talk else t(lang, "daily_source_all")
 
 
@@ -156,7 +156,7 @@ def daily_command(on_change: Callable[[], None] | None = None) -> CommandFn:
     async def daily(ctx: Context, req: Request) -> Reply:
         """Daily quote in this chat: show it, set its time, or turn it off."""
         lang = ctx.lang(req)
-        parsed = parse_args(req.args, ctx.library)
+        parsed = parse_args(req.args, ctx.catalog)
         if parsed == "show":
             return await _show(ctx, req, lang)
         if isinstance(parsed, Problem):

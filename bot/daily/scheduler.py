@@ -90,7 +90,7 @@ class Job:
 
 def broadcast_reply(ctx: Context, quote: Quote, lang: str) -> Reply:
     """The daily message: a title, the quote with its citation, and context and source buttons."""
-    talk = ctx.library.talk(quote.passage.talk_id)
+    talk = ctx.catalog.talk(quote.passage.talk_id)
     buttons = [Button(t(lang, "button_context"), command="context", args=quote.passage.key)]
     if talk is not None:
         buttons.append(Button(t(lang, "button_source"), url=talk.source))
@@ -344,11 +344,11 @@ class DailyScheduler:
             self._log(due[index][0], "error", None, NO_QUOTES, 0.0)
 
     def _refresh_quotes(self) -> None:
-        quotes = self.ctx.library.quotes
+        quotes = self.ctx.catalog.quotes
         if len(self._quotes) != len(quotes) or not self._pools:
             self._quotes = {quote_id(q): q for q in quotes}
             self._pools = {None: pool_ids(quotes)}
-            for talk in self.ctx.library.talks:
+            for talk in self.ctx.catalog.talks:
                 self._pools[talk.id] = pool_ids(q for q in quotes if q.passage.talk_id == talk.id)
 
     def _pool(self, sub: subs.Subscription) -> list[str]:

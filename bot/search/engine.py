@@ -62,7 +62,7 @@ class SearchEngine:
     """Finds the passages (and quotable sentences) that answer a query, or none when nothing fits."""
 
     def __init__(self, library: Library, index_dir: Path | None = None) -> None:
-        self.library = library
+        self.catalog = library
         self.passages = library.passages
         self.index = load_or_build([p.text for p in self.passages], index_dir)
         self.glossary = Glossary(e for t in library.talks for e in t.glossary)
@@ -157,7 +157,7 @@ class SearchEngine:
         """The speaker's sentence that best matches the query, from the best-matching passages."""
         if self._quotes is None:
             self._quotes = {}
-            for quote in self.library.quotes:
+            for quote in self.catalog.quotes:
                 self._quotes.setdefault(quote.passage.key, []).append(quote)
         compact = self.plan(query).compact
         for hit in self.search(query, limit=3, talk=talk, speaker_only=True):
