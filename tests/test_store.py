@@ -126,7 +126,7 @@ async def test_a_locked_database_is_waited_out(tmp_path: Path) -> None:
 
 async def test_two_processes_opening_a_new_database_at_once(tmp_path: Path) -> None:
     path = tmp_path / "db.sqlite3"
-    stores = await asyncio.gather(*(Store.open(path) for _ in range(4)))
+    stores = await asyncio.gather(*(Store.open(path) for _ in range(8)))
     assert len({s.hash_id("x", "1") for s in stores}) == 1  # one salt for all
     for store in stores:
         await store.close()

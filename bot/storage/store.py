@@ -26,6 +26,7 @@ T = TypeVar("T")
 WriteOp = Callable[[aiosqlite.Connection], Awaitable[T]]
 MAX_BATCH = 2000
 MAX_QUERY_CHARS = 1000  # the usage log keeps the start of very long queries
+OPEN_RETRIES = 6  # opening waits out another process setting the database up
 BUSY_RETRIES = 4  # a batch waits out a locked database this many times (each wait up to busy_timeout)
 
 
@@ -88,29 +89,20 @@ class Store:
             path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise StorageError(f"BOT_DATABASE={path}: cannot create folder {path.parent}: {exc.strerror}") from None
-        opened: list[aiosqlite.Connection] = []
-        try:
-            _create_private(path)
-            writer = await aiosqlite.connect(path, isolation_level=None)
-            opened.append(writer)
-            await writer.execute("PRAGMA busy_timeout=10000")  # first: another process may be opening it too
-            await writer.execute("PRAGMA journal_mode=WAL")
-            await writer.execute("PRAGMA synchronous=NORMAL")
-            await migrate(writer)
-            salt = salt or await _stored_salt(writer)
-            reader = await aiosqlite.connect(path, isolation_level=None)
-            opened.append(reader)
-            await reader.execute("PRAGMA busy_timeout=10000")
-            await reader.execute("PRAGMA query_only=1")
-        except BaseException as exc:
-            for connection in opened:
-                with contextlib.suppress(Exception):
-                    await connection.close()
-            if isinstance(exc, sqlite3.Error):
-                problem = f"cannot open a writable SQLite database there ({exc})"
-                raise StorageError(f"BOT_DATABASE={path}: {problem}") from None
-            raise
-        store = cls(path, writer, reader, salt)
+        for attempt in range(OPEN_RETRIES):
+            try:
+                writer, reader, salt_used = await _connect(path, salt)
+                break
+            except sqlite3.OperationalError as exc:
+                # SQLite answers "locked" without waiting while another process sets up WAL or migrates
+                if not _is_busy(exc) or attempt == OPEN_RETRIES - 1:
+                    raise StorageError(f"BOT_DATABASE={path}: cannot open a writable SQLite database there "
+                                       f"({exc})") from None
+                await asyncio.sleep(0.1 * 2**attempt)
+            except sqlite3.Error as exc:
+                raise StorageError(f"BOT_DATABASE={path}: cannot open a writable SQLite database there "
+                                   f"({exc})") from None
+        store = cls(path, writer, reader, salt_used)
         store._task = asyncio.create_task(store._run(), name="store-writer")
         return store
 
@@ -319,6 +311,31 @@ async def migrate(db: aiosqlite.Connection) -> int:
             raise
         log.info("database migrated to schema v%d", number + 1)
     return SCHEMA_VERSION
+
+
+async def _connect(path: Path, salt: str | None) -> tuple[aiosqlite.Connection, aiosqlite.Connection, str]:
+    """The writer (WAL, migrated) and the read-only reader of a database, and its salt; nothing left open
+    when it fails."""
+    opened: list[aiosqlite.Connection] = []
+    try:
+        _create_private(path)
+        writer = await aiosqlite.connect(path, isolation_level=None)
+        opened.append(writer)
+        await writer.execute("PRAGMA busy_timeout=10000")  # first: another process may be opening it too
+        await writer.execute("PRAGMA journal_mode=WAL")
+        await writer.execute("PRAGMA synchronous=NORMAL")
+        await migrate(writer)
+        salt = salt or await _stored_salt(writer)
+        reader = await aiosqlite.connect(path, isolation_level=None)
+        opened.append(reader)
+        await reader.execute("PRAGMA busy_timeout=10000")
+        await reader.execute("PRAGMA query_only=1")
+    except BaseException:
+        for connection in opened:
+            with contextlib.suppress(Exception):
+                await connection.close()
+        raise
+    return writer, reader, salt
 
 
 def _create_private(path: Path) -> None:
