@@ -16,7 +16,7 @@ from bot.core.commands import PASSAGE_VALUE, quote_block
 from bot.core.context import Clock, Context, talk_topics, utc_now
 from bot.core.i18n import COMMAND_HELP, t
 from bot.core.router import Router, clean
-from bot.core.types import Adapter, CommandInfo, Reply, Request, Suggestion
+from bot.core.types import Adapter, Block, CommandInfo, Reply, Request, Suggestion
 from bot.daily.command import daily_command
 from bot.daily.scheduler import DailyScheduler
 from bot.ops import heartbeat_key
@@ -101,12 +101,14 @@ class App:
                     pick = daily_pick(self.catalog.quotes, today, offset)
                     if pick not in picks:
                         picks.append(pick)
-                suggestions = [self._quote_suggestion(q, lang, first=(i == 0)) for i, q in enumerate(picks)]
+                titles = [f"{t(lang, 'daily_title')}: {q.text}" if i == 0 else q.text for i, q in enumerate(picks)]
+                suggestions = [self._suggestion(q.passage, quote_block(self.ctx, q, lang), title)
+                               for q, title in zip(picks, titles, strict=True)]
             else:
                 passage = self.catalog.passage(query[1:]) if query.startswith(PASSAGE_VALUE) else None
                 hits = [passage] if passage else [h.passage for h in self.ctx.engine.search(
                     query, limit=limit, min_confidence=SUGGEST_CONFIDENCE)]
-                suggestions = [self._passage_suggestion(p, lang) for p in hits]
+                suggestions = [self._suggestion(p, self.ctx.passage_block(p, lang), p.text) for p in hits]
                 top = hits[0].key if hits else None
         except Exception:
             log.exception("suggestions for a %s query failed", request.platform)
@@ -116,21 +118,13 @@ class App:
         self.router.record(request, reply, started)
         return suggestions
 
-    def _passage_suggestion(self, passage: Passage, lang: str) -> Suggestion:
-        citation = self.ctx.citation(passage, lang)
-        description = f"{citation.speaker} · {citation.section} ¶{citation.paragraph}"
-        reply = Reply((self.ctx.passage_block(passage, lang),), result_count=1, top_passage=passage.key,
-                      talk_id=passage.talk_id)
-        return Suggestion(PASSAGE_VALUE + passage.key, snippet(passage.text, SUGGESTION_TITLE_CHARS),
+    def _suggestion(self, passage: Passage, block: Block, title: str) -> Suggestion:
+        """A look-up result: the block as the message to post, the title and its citation on one line each."""
+        c = block.citation
+        description = f"{c.speaker} · {c.section} ¶{c.paragraph}" if c else ""
+        reply = Reply((block,), result_count=1, top_passage=passage.key, talk_id=passage.talk_id)
+        return Suggestion(PASSAGE_VALUE + passage.key, snippet(title, SUGGESTION_TITLE_CHARS),
                           snippet(description, SUGGESTION_TITLE_CHARS), reply)
-
-    def _quote_suggestion(self, quote: Quote, lang: str, first: bool) -> Suggestion:
-        citation = self.ctx.citation(quote.passage, lang)
-        prefix = f"{t(lang, 'daily_title')}: " if first else ""
-        reply = Reply((quote_block(self.ctx, quote, lang),), result_count=1, top_passage=quote.passage.key,
-                      talk_id=quote.passage.talk_id)
-        return Suggestion(PASSAGE_VALUE + quote.passage.key, snippet(prefix + quote.text, SUGGESTION_TITLE_CHARS),
-                          snippet(f"{citation.speaker} · {citation.section} ¶{citation.paragraph}", 100), reply)
 
     def commands(self) -> list[CommandInfo]:
         """The user-facing commands, for menus and slash-command registration."""
