@@ -90,11 +90,6 @@ class OneLineFormatter(logging.Formatter):
 _ACTIVE = RedactingFilter()
 
 
-def active_filter() -> RedactingFilter:
-    """The redaction filter installed by setup_logging (shared by every handler)."""
-    return _ACTIVE
-
-
 def protect_handlers() -> int:
     """Put the redaction filter on every handler any logger has (libraries' own handlers, loggers that do not
     propagate, and the last-resort handler); call again after libraries are set up. Returns the handler count."""

@@ -19,11 +19,6 @@ def run_features(run: str) -> list[str]:
     return feats
 
 
-def text_features(text: str) -> Counter[str]:
-    """Feature counts of a passage (normalised first)."""
-    return analyse(text)[0]
-
-
 def analyse(text: str) -> tuple[Counter[str], str]:
     """Feature counts of a passage and its compact form (normalised runs, joined) for fuzzy comparison."""
     counts: Counter[str] = Counter()

@@ -79,11 +79,6 @@ class InvertedIndex:
         start, end = int(self.offsets[term]), int(self.offsets[term + 1])
         return self.docs[start:end], self.weights[start:end]
 
-    def idf_of(self, feature: str) -> float:
-        """How rare a feature is (max_idf when unknown)."""
-        term = self.vocab.get(feature)
-        return self.max_idf if term is None else float(self.idf[term])
-
     def sound(self, char: str) -> int:
         """The syllable number of a Chinese character (0 when unknown)."""
         code = ord(char)
