@@ -17,7 +17,7 @@ from bot.core.context import Clock, Context, talk_topics, utc_now
 from bot.core.i18n import COMMAND_HELP, t
 from bot.core.router import Router, clean
 from bot.core.types import Adapter, Block, CommandInfo, Reply, Request, Suggestion
-from bot.daily.command import daily_command
+from bot.daily.command import daily_command, reserved_name
 from bot.daily.scheduler import DailyScheduler
 from bot.ops import heartbeat_key
 from bot.search.engine import SUGGEST_CONFIDENCE, SearchEngine
@@ -27,6 +27,7 @@ log = logging.getLogger(__name__)
 
 HEARTBEAT_SECONDS = 15.0
 RETENTION_CHECK_SECONDS = 6 * 3600.0
+BUTTON_DAYS = 30  # /more and Context button state is kept this long, whatever BOT_LOG_RETENTION_DAYS says
 SUGGESTION_TITLE_CHARS = 100
 
 
@@ -63,7 +64,7 @@ class App:
     @classmethod
     async def create(cls, settings: Settings, clock: Clock = utc_now) -> App:
         """Load content (raising ContentError), build or load the index, open the database."""
-        library = load_library(settings.content_dir)
+        library = load_library(settings.content_dir, reserved_name)
         engine = SearchEngine(library, settings.index_path)
         store = await Store.open(settings.database, settings.hash_salt)
         return cls(settings, library, engine, store, clock)
@@ -150,8 +151,8 @@ class App:
         """Start the heartbeat, the daily quote scheduler and the usage-log retention jobs."""
         self._tasks.append(asyncio.create_task(self._heartbeat_loop(), name="heartbeat"))
         self.daily.start()
-        if self.settings.log_retention_days > 0:
-            self._tasks.append(asyncio.create_task(self._retention_loop(), name="retention"))
+        # always: button state has its own bound (BUTTON_DAYS) whatever the usage retention is
+        self._tasks.append(asyncio.create_task(self._retention_loop(), name="retention"))
 
     async def beat(self, stopped: bool = False) -> None:
         """Record every component's liveness in the heartbeat table (read by `transcript-bot health`)."""
@@ -175,13 +176,17 @@ class App:
             await asyncio.sleep(HEARTBEAT_SECONDS)
 
     async def prune_usage(self) -> int:
-        """Delete usage rows older than BOT_LOG_RETENTION_DAYS; return how many."""
-        cutoff = self.ctx.clock().timestamp() - self.settings.log_retention_days * 86400
+        """Delete usage rows older than BOT_LOG_RETENTION_DAYS (none when it is 0) and button state older
+        than BUTTON_DAYS; return how many usage rows."""
+        retention = self.settings.log_retention_days
+        cutoff = self.ctx.clock().timestamp() - retention * 86400
 
         async def prune(db: object) -> int:
-            cursor = await db.execute("DELETE FROM usage WHERE ts < ?", (cutoff,))  # type: ignore[attr-defined]
             await db.execute("DELETE FROM button_queries WHERE created < ?",  # type: ignore[attr-defined]
-                             (time.time() - 30 * 86400,))
+                             (time.time() - BUTTON_DAYS * 86400,))
+            if retention <= 0:
+                return 0
+            cursor = await db.execute("DELETE FROM usage WHERE ts < ?", (cutoff,))  # type: ignore[attr-defined]
             return int(cursor.rowcount)
         removed = await self.store.write(prune)
         if removed:

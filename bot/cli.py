@@ -116,7 +116,9 @@ def cmd_eval(settings: Settings, args: argparse.Namespace, out: TextIO) -> int:
 
 def cmd_check_content(settings: Settings, args: argparse.Namespace, out: TextIO) -> int:
     """Validate the content folder; print a summary or the first problem."""
-    library = load_library(Path(args.dir) if args.dir else settings.content_dir)
+    from bot.daily.command import reserved_name
+
+    library = load_library(Path(args.dir) if args.dir else settings.content_dir, reserved_name)
     glossary = sum(len(t.glossary) for t in library.talks)
     out.write(f"OK: {len(library.talks)} talk(s), {len(library.passages)} passages, {len(library.quotes)} "
               f"quotable sentences, {glossary} glossary terms\n")
@@ -407,7 +409,7 @@ def cmd_health(settings: Settings, args: argparse.Namespace, out: TextIO) -> int
 def cmd_backup(settings: Settings, args: argparse.Namespace, out: TextIO) -> int:
     """Online backup of the database to PATH (atomic; safe while the bot runs)."""
     raw = str(args.path)
-    result = backup(settings.database, Path(raw), folder=raw.endswith(("/", os.sep)))
+    result = backup(settings.database, Path(raw), folder=raw.endswith(("/", os.sep)), force=args.force)
     counts = ", ".join(f"{name} {count}" for name, count in result.counts.items())
     out.write(f"backup written to {result.path}: {counts}\n")
     return 0
@@ -459,6 +461,7 @@ def build_parser() -> argparse.ArgumentParser:
     health.set_defaults(fn=cmd_health, error_code=1)  # Docker reads 1 as unhealthy; 2 is reserved
     back = sub.add_parser("backup", help="copy the database to PATH (a file, or a folder for a dated file)")
     back.add_argument("path", metavar="PATH")
+    back.add_argument("--force", action="store_true", help="replace an existing backup file at PATH")
     back.set_defaults(fn=cmd_backup)
     forget_ = sub.add_parser("forget", help="delete one person's usage rows and daily subscriptions")
     forget_.add_argument("--platform", required=True, choices=PLATFORMS)

@@ -6,6 +6,7 @@ import contextlib
 import os
 import socket
 import sqlite3
+import stat
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -132,24 +133,75 @@ def table_counts(db: sqlite3.Connection) -> dict[str, int]:
     return {name: int(db.execute(f'SELECT COUNT(*) FROM "{name}"').fetchone()[0]) for name in names}
 
 
-def backup(database: Path, target: Path, *, folder: bool = False, now: datetime | None = None) -> BackupResult:
+def _backup_target(database: Path, target: Path, folder: bool, force: bool, now: datetime | None) -> Path:
+    """Where a backup goes; OpsError for the database and its side files, anything not a regular file, a
+    symbolic link, and an existing file unless force."""
+    if folder or (target.is_dir() and not target.is_symlink()):
+        stamp = (now or datetime.now(UTC)).strftime("%Y%m%dT%H%M%SZ")
+        target = target / f"{database.stem}-{stamp}.sqlite3"
+    live = database.resolve()
+    resolved = target.resolve()
+    for suffix in ("", "-wal", "-shm", "-journal", ".salt"):
+        side = Path(f"{database.absolute()}{suffix}")
+        if resolved == live.with_name(live.name + suffix) or target.absolute() == side:
+            what = "the live database" if not suffix else f"the live database's {suffix[1:]} file"
+            raise OpsError(f"backup: {target} is {what}; choose another path")
+    try:
+        info = target.lstat()
+    except FileNotFoundError:
+        return target
+    except OSError as exc:
+        raise OpsError(f"backup: cannot use {target}: {exc.strerror}") from None
+    if stat.S_ISLNK(info.st_mode):
+        raise OpsError(f"backup: {target} is a symbolic link; give the real path (a backup never writes through "
+                       "a link)")
+    if stat.S_ISDIR(info.st_mode):
+        raise OpsError(f"backup: {target} is a folder")
+    if not stat.S_ISREG(info.st_mode):
+        raise OpsError(f"backup: {target} is not a regular file (a device, pipe or socket); choose another path")
+    if not force:
+        raise OpsError(f"backup: {target} already exists; give --force to replace it, or another path")
+    return target
+
+
+def _publish(temp: Path, target: Path, force: bool) -> None:
+    """Move a finished copy into place; without force an existing file is never replaced, even one that
+    appeared while the copy was made."""
+    if force:
+        os.replace(temp, target)
+        return
+    try:
+        os.link(temp, target)  # fails if the name exists: no check-then-replace window
+    except FileExistsError:
+        raise OpsError(f"backup: {target} already exists; give --force to replace it, or another path") from None
+    except OSError:  # a file system without hard links
+        if os.path.lexists(target):
+            raise OpsError(f"backup: {target} already exists; give --force to replace it, or another path") from None
+        os.replace(temp, target)
+        return
+    temp.unlink()
+
+
+def backup(database: Path, target: Path, *, folder: bool = False, now: datetime | None = None,
+           force: bool = False) -> BackupResult:
     """Copy the database with SQLite's online backup (safe while the bot runs) and publish it atomically.
 
-    A folder as target (an existing one, or folder=True) gets a time-stamped file inside it. The copy is one
-    file (no -wal), passes PRAGMA integrity_check, is readable only by its owner (it holds the hashing salt)
-    and is moved into place only when complete: PATH is either the previous file or the whole new backup.
+    A folder as target (an existing one, or folder=True) gets a time-stamped file inside it. The database and
+    its -wal, -shm and -journal files, symbolic links, anything that is not a regular file and (unless force)
+    an existing file are refused. The copy is one file (no -wal), passes PRAGMA integrity_check, is readable
+    only by its owner and is moved into place only when complete: PATH is either the previous file or the
+    whole new backup.
     """
     if not database.is_file():
         raise OpsError(f"BOT_DATABASE={database}: there is no database to back up")
-    if folder or target.is_dir():
-        stamp = (now or datetime.now(UTC)).strftime("%Y%m%dT%H%M%SZ")
-        target = target / f"{database.stem}-{stamp}.sqlite3"
-    if target.resolve() == database.resolve():
-        raise OpsError(f"backup: {target} is the live database; choose another path")
+    target = _backup_target(database, target, folder, force, now)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         temp = target.with_name(f".{target.name}.{os.getpid()}.partial")
-        os.close(os.open(temp, os.O_CREAT | os.O_TRUNC | os.O_WRONLY, 0o600))
+        with contextlib.suppress(FileNotFoundError):
+            temp.unlink()  # left by an earlier run that was killed (a link is removed, never followed)
+        flags = os.O_CREAT | os.O_EXCL | os.O_WRONLY | getattr(os, "O_NOFOLLOW", 0)
+        os.close(os.open(temp, flags, 0o600))
     except OSError as exc:
         raise OpsError(f"backup: cannot write {target}: {exc.strerror}") from None
     try:
@@ -177,7 +229,10 @@ def backup(database: Path, target: Path, *, folder: bool = False, now: datetime 
             os.fsync(fd)
         finally:
             os.close(fd)
-        os.replace(temp, target)
+        try:
+            _publish(temp, target, force)
+        except OSError as exc:
+            raise OpsError(f"backup: cannot write {target}: {exc.strerror}") from None
         _fsync_dir(target.parent)
     except BaseException:
         with contextlib.suppress(OSError):

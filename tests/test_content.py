@@ -144,7 +144,7 @@ def test_several_talks_load_and_duplicate_ids_are_refused(tmp_path: Path) -> Non
     assert [t.id for t in library.talks] == ["demo", "second"]
     assert library.talk("SECOND") is library.talks[1]
     write(tmp_path, HEADER + BODY, "c.md")
-    with pytest.raises(ContentError, match=r"c\.md:1: id or alias 'demo' is already used"):
+    with pytest.raises(ContentError, match=r"c\.md:2: id or alias 'demo' is already used"):
         load_library(tmp_path)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import functools
 import os
 import sqlite3
 import stat
@@ -165,7 +166,8 @@ async def test_backup_while_writing_is_consistent_and_atomic(app: App, tmp_path:
     try:
         target = tmp_path / "backups" / "copy.sqlite3"
         first = await asyncio.to_thread(backup, app.settings.database, target)
-        second = await asyncio.to_thread(backup, app.settings.database, target)  # replaces the first
+        second = await asyncio.to_thread(  # replaces the first, as asked
+            functools.partial(backup, app.settings.database, target, force=True))
     finally:
         stop.set()
         thread.join()
@@ -177,7 +179,7 @@ async def test_backup_while_writing_is_consistent_and_atomic(app: App, tmp_path:
     assert copy.execute("PRAGMA journal_mode").fetchone() == ("delete",)  # one self-contained file
     assert copy.execute("SELECT COUNT(*) FROM usage").fetchone() == (second.counts["usage"],)
     copy.close()
-    assert stat.S_IMODE(target.stat().st_mode) == 0o600  # it holds the hashing salt
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600  # it holds the queries and subscribed chats
     assert sorted(p.name for p in target.parent.iterdir()) == ["copy.sqlite3"]  # no partial file left
 
 
@@ -274,7 +276,8 @@ async def test_retention_zero_keeps_everything(settings: Settings, clock: FixedC
         app.start_background()
         await asyncio.sleep(0.05)
         names = {task.get_name() for task in asyncio.all_tasks()}
-        assert "heartbeat" in names and "retention" not in names
+        assert "heartbeat" in names and "retention" in names  # button state is still pruned
+        assert await app.prune_usage() == 0
         assert await app.store.read("SELECT COUNT(*) FROM usage") == [(2,)]
     finally:
         await app.close()

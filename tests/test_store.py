@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import stat
 import time
 from pathlib import Path
 
@@ -11,7 +12,7 @@ import aiosqlite
 import pytest
 
 from bot.storage.schema import SCHEMA_VERSION
-from bot.storage.store import StorageError, Store, UsageEvent
+from bot.storage.store import StorageError, Store, UsageEvent, salt_path
 
 
 def event(n: int, query: str = "q") -> UsageEvent:
@@ -25,12 +26,32 @@ async def test_open_migrates_and_uses_wal(tmp_path: Path) -> None:
     db = sqlite3.connect(path)
     assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
-    salt = db.execute("SELECT value FROM meta WHERE key='hash_salt'").fetchone()[0]
+    assert db.execute("SELECT value FROM meta WHERE key='hash_salt'").fetchone() is None  # not in the database
     db.close()
+    salt = salt_path(path).read_text()
+    assert stat.S_IMODE(salt_path(path).stat().st_mode) == 0o600 and len(salt.strip()) == 64
     again = await Store.open(path)  # reopening is a no-op migration and keeps the salt
-    assert again.hash_id("x", "1") == (await Store.open(path)).hash_id("x", "1")
+    other = await Store.open(path)
+    assert again.hash_id("x", "1") == other.hash_id("x", "1")
     await again.close()
-    assert sqlite3.connect(path).execute("SELECT value FROM meta WHERE key='hash_salt'").fetchone()[0] == salt
+    await other.close()
+    assert salt_path(path).read_text() == salt
+
+
+async def test_a_salt_kept_in_the_database_by_older_versions_moves_to_its_file(tmp_path: Path) -> None:
+    path = tmp_path / "db.sqlite3"
+    store = await Store.open(path)
+    before = store.hash_id("telegram", "42")
+    await store.close()
+    old = salt_path(path).read_text().strip()
+    salt_path(path).unlink()
+    with sqlite3.connect(path) as db:  # the layout of earlier versions
+        db.execute("INSERT INTO meta (key, value) VALUES ('hash_salt', ?)", (old,))
+    store = await Store.open(path)
+    assert store.hash_id("telegram", "42") == before  # existing hashes stay valid
+    await store.close()
+    assert salt_path(path).read_text().strip() == old
+    assert sqlite3.connect(path).execute("SELECT COUNT(*) FROM meta WHERE key='hash_salt'").fetchone() == (0,)
 
 
 async def test_newer_schema_is_refused(tmp_path: Path) -> None:

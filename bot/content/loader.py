@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import logging
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+from bot.content.files import MAX_FILE_BYTES, FileRefused, is_side_file, read_limited
 from bot.content.model import GlossaryEntry, Library, Passage, Role, Talk
+
+log = logging.getLogger(__name__)
 
 REQUIRED = ("id", "title", "speaker", "event", "date", "language", "source")
 ROLES: tuple[Role, ...] = ("speaker", "questioner", "host")
-MAX_FILE_BYTES = 5_000_000
 _ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,31}$")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _FIELD = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)\s*:\s*(.*)$")
@@ -102,6 +106,9 @@ class _Parser:
             raw = self.lines[i].rstrip()
             stripped = raw.strip()
             if comment_from or stripped.startswith("<!--"):
+                if comment_from and stripped.startswith("## "):
+                    raise self.fail(comment_from, "a comment opened here with '<!--' is never closed with '-->' "
+                                                  f"before the heading {stripped[:40]!r} on line {i + 1}")
                 comment_from = 0 if "-->" in stripped else (comment_from or i + 1)
                 continue
             if _CONTROL.search(raw):
@@ -181,12 +188,25 @@ class _Parser:
             raise self.fail(len(self.lines), "the talk has no section with paragraphs (e.g. '## Talk')")
         credits = tuple((k, v) for k, v in meta.items() if k not in (*REQUIRED, "labels", "aliases"))
         aliases = tuple(a.strip() for a in meta.get("aliases", "").split(";") if a.strip())
+        names = self._names(talk_id, aliases)
         return Talk(
             id=talk_id, title=meta["title"], speaker=meta["speaker"], event=meta["event"], date=meta["date"],
             language=meta["language"], source=meta["source"], path=str(self.path), key_points=tuple(key_points),
             sections=tuple(content_sections), passages=tuple(passages), glossary=tuple(glossary),
-            aliases=aliases, credits=credits, editorial=tuple(editorial),
+            aliases=aliases, credits=credits, editorial=tuple(editorial), name_lines=names,
         )
+
+    def _names(self, talk_id: str, aliases: tuple[str, ...]) -> tuple[tuple[str, int], ...]:
+        """The id and each alias with its line; an alias repeating the id or another alias is an error."""
+        alias_line = self.meta.get("aliases", ("", 1))[1]
+        names = [(talk_id, self.meta["id"][1])]
+        for alias in aliases:
+            if alias.casefold() == talk_id.casefold():
+                raise self.fail(alias_line, f"alias {alias!r} is the talk's own id; leave it out")
+            if any(alias.casefold() == name.casefold() for name, _ in names):
+                raise self.fail(alias_line, f"alias {alias!r} is given twice")
+            names.append((alias, alias_line))
+        return tuple(names)
 
     def _key_points(self, paragraphs: list[_Paragraph]) -> list[str]:
         points: list[str] = []
@@ -251,11 +271,9 @@ def _valid_date(text: str) -> bool:
 def load_talk(path: Path, shared: GlossaryCache | None = None) -> Talk:
     """Parse one talk file; raise ContentError naming the line and the problem."""
     try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise ContentError(path, 0, f"cannot be read: {exc.strerror or exc}") from None
-    if len(data) > MAX_FILE_BYTES:
-        raise ContentError(path, 0, f"is larger than {MAX_FILE_BYTES // 1_000_000} MB; split it into several talks")
+        data = read_limited(path, MAX_FILE_BYTES)
+    except FileRefused as exc:
+        raise ContentError(path, 0, str(exc)) from None
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -265,12 +283,25 @@ def load_talk(path: Path, shared: GlossaryCache | None = None) -> Talk:
 
 
 def talk_files(directory: Path) -> list[Path]:
-    """The talk files of a content folder, in name order."""
-    return sorted(p for p in directory.glob("*.md") if not p.name.startswith("_") and p.name.lower() != "readme.md")
+    """The talk files of a content folder (*.md, any case), in name order; side files are skipped."""
+    files: list[Path] = []
+    for path in directory.iterdir():
+        name = path.name
+        if is_side_file(name):
+            if ".md" in name.lower():
+                log.debug("content: %s skipped (a hidden, editor or system side file)", path)
+            continue
+        if not name.lower().endswith(".md") or name.startswith("_") or name.lower() == "readme.md":
+            continue
+        files.append(path)
+    return sorted(files)
 
 
-def load_library(directory: Path) -> Library:
-    """Load every talk in a folder; raise ContentError for the first problem found."""
+def load_library(directory: Path, reserved: Callable[[str], str | None] | None = None) -> Library:
+    """Load every talk in a folder; raise ContentError for the first problem found.
+
+    reserved(name) says why a talk id or alias cannot be used (e.g. "a time zone name"), or None.
+    """
     if not directory.is_dir():
         raise ContentError(directory, 0, "is not a folder of talk files (set BOT_CONTENT_DIR)")
     files = talk_files(directory)
@@ -281,10 +312,14 @@ def load_library(directory: Path) -> Library:
     glossaries: GlossaryCache = {}
     for path in files:
         talk = load_talk(path, glossaries)
-        for name in (talk.id, *talk.aliases):
+        for name, line in talk.name_lines:
             other = seen.get(name.casefold())
             if other is not None:
-                raise ContentError(path, 1, f"id or alias {name!r} is already used by {other.path}")
+                raise ContentError(path, line, f"id or alias {name!r} is already used by {other.path}")
+            why = reserved(name) if reserved is not None and name != talk.id else None
+            if why:
+                raise ContentError(path, line, f"alias {name!r} is {why}; a talk name must not be mistaken "
+                                               "for it")
             seen[name.casefold()] = talk
         talks.append(talk)
     return Library(talks)

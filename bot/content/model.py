@@ -56,6 +56,7 @@ class Talk:
     aliases: tuple[str, ...] = ()
     credits: tuple[tuple[str, str], ...] = ()
     editorial: tuple[str, ...] = field(default=())
+    name_lines: tuple[tuple[str, int], ...] = field(default=(), compare=False)  # id and aliases, with their line
 
     def quotes(self) -> list[Quote]:
         """The speaker's quotable sentences, in talk order."""

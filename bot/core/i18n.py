@@ -132,6 +132,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh": "无法识别时区“{text}”。请使用 IANA 时区名，如 Asia/Shanghai、Europe/Berlin、America/New_York，"
               "或 UTC+8 这样的偏移，例如 {example}。",
     },
+    "daily_two_zones": {
+        "en": "Give one time zone only: {first} and “{second}” are both zones, e.g. {example}.",
+        "zh": "只需写一个时区：{first} 和“{second}”都是时区，例如 {example}。",
+    },
     "daily_ambiguous_zone": {
         "en": "“{text}” could be {candidates}. Please write the full name, e.g. /daily {time} {first}.",
         "zh": "“{text}”可能是 {candidates}。请写完整的时区名，例如 /daily {time} {first}。",

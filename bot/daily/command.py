@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, tzinfo
 from typing import Literal
 
 from bot.content.model import Library
-from bot.core.commands import CommandFn
+from bot.core.commands import COMMANDS, CommandFn
 from bot.core.context import Context
 from bot.core.i18n import t
 from bot.core.types import Block, Reply, Request, Target
@@ -75,15 +75,17 @@ def parse_args(args: str, library: Library) -> Choice | Problem | Literal["show"
     zone: str | None = None
     talk: str | None = None
     for word in words[1:]:
+        choice = resolve_zone(word)  # the zone before the talk: an alias never shadows a zone name
+        if choice.name is not None and zone is None:
+            zone = choice.name
+            continue
         found = library.talk(word) if talk is None else None
         if found is not None:
             talk = found.id
             continue
-        choice = resolve_zone(word) if zone is None else None
-        if choice is not None and choice.name is not None:
-            zone = choice.name
-            continue
-        if choice is not None and choice.candidates:
+        if choice.name is not None:
+            return Problem("daily_two_zones", {"first": zone or "", "second": _clip(word), "example": EXAMPLE})
+        if zone is None and choice.candidates:
             return Problem("daily_ambiguous_zone", {
                 "text": _clip(word), "candidates": ", ".join(choice.candidates[:5]),
                 "first": choice.candidates[0], "time": format_minute(minute)})
@@ -92,6 +94,15 @@ def parse_args(args: str, library: Library) -> Choice | Problem | Literal["show"
         return Problem("daily_bad_word", {"text": _clip(word), "example": EXAMPLE,
                                           "talks": ", ".join(x.id for x in library.talks)})
     return Choice(minute, zone, talk)
+
+
+def reserved_name(name: str) -> str | None:
+    """Why a talk alias would be misread by a command (a time zone name, a command word), or None."""
+    word = normalise(name)
+    if word in COMMANDS or word == "daily" or word in OFF_WORDS | SHOW_WORDS | ON_WORDS | MERIDIEM:
+        return "a command word"
+    choice = resolve_zone(word)
+    return "a time zone name" if choice.name is not None or choice.candidates else None
 
 
 def when_text(lang: str, at: datetime, zone: tzinfo, now: datetime) -> str:

@@ -325,7 +325,7 @@ async def _connect(path: Path, salt: str | None) -> tuple[aiosqlite.Connection, 
         await writer.execute("PRAGMA journal_mode=WAL")
         await writer.execute("PRAGMA synchronous=NORMAL")
         await migrate(writer)
-        salt = salt or await _stored_salt(writer)
+        salt = salt or await _stored_salt(writer, path)
         reader = await aiosqlite.connect(path, isolation_level=None)
         opened.append(reader)
         await reader.execute("PRAGMA busy_timeout=10000")
@@ -339,19 +339,64 @@ async def _connect(path: Path, salt: str | None) -> tuple[aiosqlite.Connection, 
 
 
 def _create_private(path: Path) -> None:
-    """Create the database file readable by its owner only (it holds the salt and delivery chat ids)."""
+    """Create the database file readable by its owner only (it holds queries and delivery chat ids)."""
     with contextlib.suppress(FileExistsError):
         os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
 
 
-async def _stored_salt(db: aiosqlite.Connection) -> str:
-    """The database's own random salt, created on first use."""
-    async with db.execute("SELECT value FROM meta WHERE key = 'hash_salt'") as cursor:
-        row = await cursor.fetchone()
-    if row:
-        return str(row[0])
-    await db.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('hash_salt', ?)", (secrets.token_hex(32),))
-    async with db.execute("SELECT value FROM meta WHERE key = 'hash_salt'") as cursor:  # another process may
-        row = await cursor.fetchone()  # have been first
-    assert row is not None
-    return str(row[0])
+def salt_path(database: Path) -> Path:
+    """The file beside the database that holds its hashing salt ('bot.sqlite3.salt')."""
+    return database.with_name(database.name + ".salt")
+
+
+def _read_salt(path: Path) -> str | None:
+    try:
+        text = path.read_text(encoding="ascii").strip()
+    except FileNotFoundError:
+        return None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise StorageError(f"{path}: cannot read the hashing salt ({exc})") from None
+    if len(text) < 32:
+        raise StorageError(f"{path}: the hashing salt file is damaged (expected 64 hex digits)")
+    return text
+
+
+def _publish_salt(path: Path, value: str) -> str:
+    """Write the salt file (0600) once; if another process was first, its salt wins."""
+    temp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+    try:
+        fd = os.open(temp, os.O_CREAT | os.O_EXCL | os.O_WRONLY | getattr(os, "O_NOFOLLOW", 0), 0o600)
+        try:
+            os.write(fd, (value + "\n").encode("ascii"))
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        try:
+            os.link(temp, path)  # never replaces an existing salt
+        except FileExistsError:
+            pass
+        except OSError:  # a file system without hard links
+            if not os.path.lexists(path):
+                os.replace(temp, path)
+    except OSError as exc:
+        raise StorageError(f"{path}: cannot write the hashing salt ({exc.strerror})") from None
+    finally:
+        with contextlib.suppress(OSError):
+            temp.unlink()
+    found = _read_salt(path)
+    assert found is not None
+    return found
+
+
+async def _stored_salt(db: aiosqlite.Connection, database: Path) -> str:
+    """The database's random salt, kept in its own 0600 file beside it (never inside, so a copy of the
+    database or a backup cannot be used to test guessed ids). A salt older versions kept in the meta table
+    is moved to the file, so existing hashes stay valid."""
+    path = salt_path(database)
+    salt = _read_salt(path)
+    if salt is None:
+        async with db.execute("SELECT value FROM meta WHERE key = 'hash_salt'") as cursor:
+            row = await cursor.fetchone()
+        salt = _publish_salt(path, str(row[0]) if row else secrets.token_hex(32))
+    await db.execute("DELETE FROM meta WHERE key = 'hash_salt'")  # autocommit: the file holds it now
+    return salt
