@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import dataclasses
 import importlib
 import json
 import logging
@@ -13,7 +14,7 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ParamSpec, TextIO, TypeVar
@@ -34,7 +35,10 @@ P = ParamSpec("P")
 T = TypeVar("T")
 
 log = logging.getLogger("bot")
-STOP_SECONDS = 9.0
+STOP_SECONDS = 9.0  # adapters finish in-flight replies within this
+SHUTDOWN_SECONDS = 10.0  # documented: once told to stop, the process ends within this, whatever hangs
+DAILY_STOP_SECONDS = 3.0
+FORCED_EXIT = 1
 
 
 def _speaker(engine: SearchEngine, passage: Passage) -> str:
@@ -308,6 +312,59 @@ async def _stop_adapters(adapters: list[Adapter], console: Adapter | None, gate:
         await asyncio.wait(pending, timeout=1.0)
 
 
+class ShutdownGuard:
+    """The process's deadline once it begins to stop: past it, or at a second signal, it exits at once.
+
+    A daemon timer thread, so it fires even if the event loop is blocked or the interpreter is waiting
+    for a thread at exit.
+    """
+
+    def __init__(self, seconds: float = SHUTDOWN_SECONDS, exit_fn: Callable[[int], object] = os._exit) -> None:
+        self.seconds = seconds
+        self._exit = exit_fn
+        self._timer: threading.Timer | None = None
+        self._guard = threading.Lock()
+
+    def arm(self) -> None:
+        """Start the deadline (once; later calls keep the first deadline)."""
+        with self._guard:
+            if self._timer is not None:
+                return
+            self._timer = threading.Timer(self.seconds, self.force,
+                                          (f"still running {self.seconds:.0f} s after it began to stop",))
+            self._timer.daemon = True
+            self._timer.start()
+
+    def cancel(self) -> None:
+        """Stop the deadline (for callers that keep running after the bot stopped)."""
+        with self._guard:
+            if self._timer is not None:
+                self._timer.cancel()
+
+    def force(self, why: str) -> None:
+        """Exit now, without waiting for anything (the usage rows not yet written are lost)."""
+        with contextlib.suppress(Exception):
+            log.error("exiting now: %s", why)
+            for handler in logging.getLogger().handlers:
+                handler.flush()
+        self._exit(FORCED_EXIT)
+
+
+async def _bounded(step: Awaitable[None], seconds: float, what: str) -> bool:
+    """Await a shutdown step for at most seconds; one that overruns (or ignores cancellation) is left behind.
+    True when it finished cleanly."""
+    task = asyncio.ensure_future(step)
+    done, _ = await asyncio.wait({task}, timeout=max(0.1, seconds))
+    if not done:
+        log.warning("%s did not finish within %.1f s; abandoned", what, max(0.1, seconds))
+        task.cancel()
+        return False
+    if not task.cancelled() and task.exception() is not None:
+        log.warning("%s did not finish cleanly: %s", what, task.exception())
+        return False
+    return True
+
+
 async def _start_unless_stopped(adapter: Adapter, stop: asyncio.Event) -> bool:
     """Start an adapter; a stop signal while it is still connecting abandons the start (False)."""
     starting = asyncio.create_task(adapter.start(), name=f"start-{adapter.platform}")
@@ -323,12 +380,13 @@ async def _start_unless_stopped(adapter: Adapter, stop: asyncio.Event) -> bool:
     return False
 
 
-async def run_bot(settings: Settings) -> int:
+async def run_bot(settings: Settings, guard: ShutdownGuard | None = None) -> int:
     """Start every configured adapter (the console when no token is set) and serve until told to stop.
 
     SIGTERM or SIGINT: the daily scheduler stops (its pending deliveries released, sends under way finished
     briefly), adapters stop taking updates and finish in-flight replies (within STOP_SECONDS), then the usage
-    log is flushed and the database closed; the exit code is 0.
+    log is flushed and the database closed; the exit code is 0. With a guard, the stop (after a signal or
+    the end of the console's input) has a deadline of guard.seconds, and a second signal exits at once.
     """
     from bot.adapters.console import ConsoleAdapter
     from bot.app import App
@@ -337,27 +395,36 @@ async def run_bot(settings: Settings) -> int:
     loop.set_default_executor(DaemonExecutor())
     stop = asyncio.Event()
 
+    signals: list[str] = []
+
     def on_signal(name: str) -> None:
-        if stop.is_set():
-            log.info("%s: already shutting down", name)
-        else:
-            log.info("%s received: stopping", name)
+        signals.append(name)
+        if len(signals) > 1:
+            log.info("%s received again while stopping", name)
+            if guard is not None:
+                guard.force(f"a second {name}")
+            return
+        log.info("%s received: stopping", name)
+        if guard is not None:
+            guard.arm()
         stop.set()
 
     for sig in (signal.SIGTERM, signal.SIGINT):
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, on_signal, sig.name)
     app = await App.create(settings)
-    adapters: list[Adapter] = _adapters(settings, app)  # type: ignore[assignment]
-    gate = DrainingCore(app) if settings.console_enabled else None
-    console = ConsoleAdapter(gate) if gate is not None else None
-    if console is not None:
-        adapters.append(console)
-    for adapter in adapters:
-        app.register(adapter)
     started: list[Adapter] = []
+    gate: DrainingCore | None = None
+    console: ConsoleAdapter | None = None
     code = 0
     try:
+        adapters: list[Adapter] = _adapters(settings, app)  # type: ignore[assignment]
+        gate = DrainingCore(app) if settings.console_enabled else None
+        console = ConsoleAdapter(gate) if gate is not None else None
+        if console is not None:
+            adapters.append(console)
+        for adapter in adapters:
+            app.register(adapter)
         for adapter in adapters:
             if not await _start_unless_stopped(adapter, stop):
                 break
@@ -376,24 +443,32 @@ async def run_bot(settings: Settings) -> int:
         log.error("could not start: %s", exc)
         code = 1
     finally:
+        if guard is not None:
+            guard.arm()  # whatever started the stop (a signal, the end of input, an error), it ends in time
+        budget = guard.seconds if guard is not None else SHUTDOWN_SECONDS
+        deadline = loop.time() + budget
         # the daily scheduler first: deliveries not yet sending release their claims (the restarted process
         # sends them), sends under way finish while the adapters can still carry them
-        try:
-            await app.daily.stop()
-        except Exception as exc:
-            log.warning("daily scheduler did not stop cleanly: %s", exc)
-        await _stop_adapters(started, console, gate, STOP_SECONDS)
-        await app.close()
-        log.info("stopped: usage log flushed, database closed")
+        await _bounded(app.daily.stop(), DAILY_STOP_SECONDS, "the daily scheduler")
+        await _stop_adapters(started, console, gate, max(0.5, min(STOP_SECONDS, deadline - loop.time() - 1.0)))
+        if await _bounded(app.close(), deadline - loop.time() - 0.2, "closing the database"):
+            log.info("stopped: usage log flushed, database closed")
     return code
 
 
 def cmd_run(settings: Settings, args: argparse.Namespace, out: TextIO) -> int:
     """Check what the bot needs (talk files, a writable database path), then run it."""
     check_startup(settings)
+    if settings.console_enabled and (sys.stdin is None or sys.stdout is None):
+        if settings.telegram is None and settings.discord is None:
+            raise ConfigError("the console needs a standard input and output, and one is closed; give it "
+                              "input (e.g. `< commands.txt`) or set a platform token")
+        log.warning("BOT_CONSOLE: standard input or output is closed; the console is not started")
+        settings = dataclasses.replace(settings, console=False)
     for name in unknown_variables():
         log.warning("%s is set but is not a setting of this bot (a typo?); it is ignored", name)
-    return asyncio.run(run_bot(settings))
+    guard = ShutdownGuard()  # stays armed until the process has exited (a thread may hold up the exit)
+    return asyncio.run(run_bot(settings, guard))
 
 
 def cmd_health(settings: Settings, args: argparse.Namespace, out: TextIO) -> int:
@@ -471,21 +546,57 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+MAX_LIMIT = 1000
+MAX_DAYS = 36_600  # a hundred years
+
+
+def check_arguments(args: argparse.Namespace) -> None:
+    """ConfigError for an argument that is not valid text (undecodable bytes) or a number out of range."""
+    for name, value in vars(args).items():
+        for text in value if isinstance(value, list) else [value]:
+            if isinstance(text, str) and clean_text(text) != text:
+                shown = clean_text(text)[:40]
+                option = name if name in ("query", "path", "file", "dir") else "--" + name.replace("_", "-")
+                raise ConfigError(f"{option}: {shown!r} holds bytes that are not valid text in this locale (UTF-8 "
+                                  "expected)")
+    if not 1 <= getattr(args, "limit", 1) <= MAX_LIMIT:
+        raise ConfigError(f"--limit: expected a number from 1 to {MAX_LIMIT}")
+    if not 1 <= getattr(args, "days", 1) <= MAX_DAYS:
+        raise ConfigError(f"--days: expected a number of days from 1 to {MAX_DAYS}")
+    max_age = getattr(args, "max_age", 1.0)
+    if not 0 < max_age < float("inf"):  # also refuses nan
+        raise ConfigError("--max-age: expected a positive number of seconds")
+
+
+def _quiet_stdout() -> None:
+    """Send further output nowhere: the interpreter's own flush at exit must not fail again."""
+    with contextlib.suppress(OSError):
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 (stdout is closed by the interpreter at exit)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the transcript-bot command."""
     args = build_parser().parse_args(argv)
     try:
+        check_arguments(args)
         settings = load_settings()
         setup_logging(settings.log_level, settings.secrets)
-        if getattr(args, "limit", 1) < 1:
-            raise ConfigError("--limit: expected a positive number")
-        return int(args.fn(settings, args, sys.stdout))
+        if sys.stdout is None and args.command != "run":
+            raise ConfigError("standard output is closed; there is nowhere to print the result")
+        code = int(args.fn(settings, args, sys.stdout))
+        if sys.stdout is not None:
+            sys.stdout.flush()  # a full disk is reported here, not in the interpreter's flush at exit
+        return code
     except (ConfigError, ContentError, StorageError, OpsError) as exc:
-        print(f"transcript-bot: {exc}", file=sys.stderr)
+        print(f"transcript-bot: {clean_text(str(exc))}", file=sys.stderr)
         return int(getattr(args, "error_code", 2))
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:  # e.g. `transcript-bot search --batch --json | head -1`
-        with contextlib.suppress(OSError):
-            sys.stdout = open(os.devnull, "w")  # noqa: SIM115 (stdout is closed by the interpreter at exit)
+        _quiet_stdout()
         return 0
+    except OSError as exc:  # e.g. output to a full disk (`> /dev/full`)
+        _quiet_stdout()
+        where = f" ({exc.filename})" if exc.filename else ""
+        print(f"transcript-bot: {args.command}: {exc.strerror or exc}{where}", file=sys.stderr)
+        return 1

@@ -44,6 +44,15 @@ def parse_line(line: str) -> tuple[str, str]:
     return "ask", line
 
 
+def _user_name() -> str:
+    """The login name as text (undecodable bytes become U+FFFD); "console" when there is none."""
+    try:
+        name = getpass.getuser()
+    except (OSError, KeyError, ImportError):
+        return "console"
+    return name.encode("utf-8", "surrogateescape").decode("utf-8", "replace") or "console"
+
+
 class ConsoleAdapter:
     """Reads commands from a stream and prints the replies; broadcasts are printed too."""
 
@@ -53,7 +62,7 @@ class ConsoleAdapter:
         self.core = core
         self.stdin = stdin or sys.stdin
         self.stdout = stdout or sys.stdout
-        self.user = getpass.getuser() if hasattr(getpass, "getuser") else "console"
+        self.user = _user_name()
         self.done = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._interactive = self.stdin.isatty()

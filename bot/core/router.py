@@ -21,10 +21,13 @@ MAX_ARGS_CHARS = 100_000
 
 
 def clean(request: Request) -> Request:
-    """The request with its command normalised and control characters in the arguments made spaces."""
-    command = request.command.strip().lstrip("/").split("@", 1)[0].lower()
+    """The request with its command normalised, control characters in the arguments made spaces, and
+    undecodable bytes in the text and ids (e.g. a console user name) made U+FFFD."""
+    command = clean_text(request.command.strip().lstrip("/").split("@", 1)[0].lower())
     args = clean_text(_CONTROL.sub(" ", request.args[:MAX_ARGS_CHARS]))
-    return replace(request, command=command, args=args)
+    return replace(request, command=command, args=args, user_id=clean_text(request.user_id),
+                   chat_id=clean_text(request.chat_id),
+                   thread_id=None if request.thread_id is None else clean_text(request.thread_id))
 
 
 class Router:
