@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ParamSpec, TextIO, TypeVar
 
 from bot.config import ConfigError, Settings, check_startup, load_settings, unknown_variables
-from bot.content.loader import ContentError, load_library
+from bot.content.loader import ContentError, load_library, long_paragraphs
 from bot.content.model import Passage
 from bot.core.types import Adapter, CommandInfo, Reply, Request, Suggestion
 from bot.logs import protect_handlers, setup_logging
@@ -128,6 +128,8 @@ def cmd_check_content(settings: Settings, args: argparse.Namespace, out: TextIO)
               f"quotable sentences, {glossary} glossary terms\n")
     for talk in library.talks:
         out.write(f"  {talk.id}: {talk.title} ({len(talk.passages)} passages) — {talk.path}\n")
+    for warning in long_paragraphs(library):
+        print(warning, file=sys.stderr)
     return 0
 
 

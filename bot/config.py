@@ -210,7 +210,7 @@ def _discord(env: Mapping[str, str]) -> DiscordSettings | None:
         raise ConfigError(
             "DISCORD_BOT_TOKEN: expected a bot token from the developer portal (three dot-separated parts)")
     guild = _get(env, "DISCORD_GUILD_ID")
-    if guild is not None and not guild.isdigit():
+    if guild is not None and not (guild.isascii() and guild.isdigit()):
         raise ConfigError(f"DISCORD_GUILD_ID={guild!r}: expected a server id (digits only)")
     count = _int(env, "DISCORD_SHARD_COUNT", 0, 1, 100_000) if _get(env, "DISCORD_SHARD_COUNT") else None
     return DiscordSettings(

@@ -97,7 +97,7 @@ def test_long_english_passage_is_split_at_sentences_under_the_limit() -> None:
 
 def test_long_chinese_text_is_split_at_sentence_ends() -> None:
     text = "预训练时代无疑会结束，因为数据不会增长。" * 500
-    messages = render_reply(Reply((Block("quote", text, CITE),)))
+    messages = render_reply(Reply((Block("quote", text, CITE),)), max_messages=None)
     _all_valid(messages)
     assert len(messages) >= 3
     for message in messages[:-1]:
@@ -105,9 +105,15 @@ def test_long_chinese_text_is_split_at_sentence_ends() -> None:
 
 
 def test_escaping_that_grows_the_text_still_fits() -> None:
-    messages = render_reply(Reply((Block("text", "&<>" * 3000),)))
+    messages = render_reply(Reply((Block("text", "&<>" * 3000),)), max_messages=None)
     _all_valid(messages)
     assert "".join(strip_html(m) for m in messages) == "&<>" * 3000
+
+
+def test_a_runaway_reply_is_cut_at_three_messages_ending_in_an_ellipsis() -> None:
+    messages = render_reply(Reply((Block("passage", "A sentence that goes on. " * 20_000, CITE),)))
+    _all_valid(messages)
+    assert len(messages) == 3 and messages[-1].endswith("…")
 
 
 def test_astral_characters_count_twice() -> None:
@@ -118,7 +124,7 @@ def test_astral_characters_count_twice() -> None:
 
 def test_many_blocks_are_packed_and_never_split_inside_a_block() -> None:
     blocks = tuple(Block("passage", f"Passage {i}: " + "word " * 150, CITE) for i in range(20))
-    messages = render_reply(Reply(blocks))
+    messages = render_reply(Reply(blocks), max_messages=None)
     _all_valid(messages)
     assert 4 <= len(messages) <= 6
     assert sum(m.count("<i>— ") for m in messages) == 20

@@ -21,7 +21,7 @@ FOOTER_LIMIT = 2048
 EMBEDS_PER_MESSAGE = 10
 EMBED_CHARS_PER_MESSAGE = 6000
 CONTENT_LIMIT = 2000
-MAX_MESSAGES = 10  # a runaway answer is cut here rather than flooding the channel
+MAX_MESSAGES = 3  # a runaway answer is cut here rather than flooding the channel
 URL_LIMIT = 2048
 COMMAND_TEXT_LIMIT = 100  # slash command and option descriptions
 CHOICE_LIMIT = 100  # autocomplete choice names and values
@@ -172,11 +172,11 @@ def _pack(embeds: list[discord.Embed]) -> list[Outgoing]:
     return [Outgoing(embeds=tuple(m)) for m in messages]
 
 
-def render(reply: Reply) -> list[Outgoing]:
-    """The reply as one or more messages (at least one), each within Discord's limits."""
+def render(reply: Reply, max_messages: int | None = MAX_MESSAGES) -> list[Outgoing]:
+    """The reply as one or more messages (at least one, at most max_messages), each within Discord's limits."""
     colour = _COLOURS.get(reply.outcome, _COLOURS["ok"])
     embeds = [embed for section in _sections(reply.blocks) for embed in _embeds(section, colour)]
-    messages = _pack(embeds)[:MAX_MESSAGES]
+    messages = _pack(embeds)[:max_messages]
     return messages or [notice("…")]
 
 

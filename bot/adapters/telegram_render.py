@@ -16,6 +16,7 @@ from bot.core.types import Block, Button, Citation, Reply
 log = logging.getLogger(__name__)
 
 MESSAGE_LIMIT = 4096  # Telegram's limit for one text message
+MAX_MESSAGES = 3  # a runaway reply is cut here (ending in "…") rather than flooding the chat
 CALLBACK_LIMIT = 64  # bytes of callback_data
 BUTTONS_PER_ROW = 2
 _FIELD_LIMIT = 200  # characters kept of each citation field
@@ -100,8 +101,9 @@ def _separator(previous: str, current: str) -> str:
     return "\n" if previous == current == "item" else "\n\n"
 
 
-def render_reply(reply: Reply, limit: int = MESSAGE_LIMIT) -> list[str]:
-    """Render a reply as Telegram HTML messages, each at most limit units, split at block or sentence ends."""
+def render_reply(reply: Reply, limit: int = MESSAGE_LIMIT, max_messages: int | None = MAX_MESSAGES) -> list[str]:
+    """Render a reply as Telegram HTML messages, each at most limit units, split at block or sentence ends;
+    at most max_messages of them (the last then ends in "…")."""
     messages: list[str] = []
     current = ""
     previous_kind = ""
@@ -118,6 +120,9 @@ def render_reply(reply: Reply, limit: int = MESSAGE_LIMIT) -> list[str]:
             previous_kind = block.kind
     if current:
         messages.append(current)
+    if max_messages is not None and len(messages) > max_messages:
+        messages = messages[:max_messages]
+        messages[-1] = messages[-1] + "\n…" if tg_len(messages[-1]) + 2 <= limit else messages[-1]
     return messages
 
 

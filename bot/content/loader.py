@@ -16,6 +16,8 @@ log = logging.getLogger(__name__)
 
 REQUIRED = ("id", "title", "speaker", "event", "date", "language", "source")
 ROLES: tuple[Role, ...] = ("speaker", "questioner", "host")
+LONG_PARAGRAPH_CHARS = 2000  # check-content warns above this: the bot shows such a passage cut
+MAX_PARAGRAPH_CHARS = 20_000  # refused above this: split the paragraph
 _ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,31}$")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _FIELD = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)\s*:\s*(.*)$")
@@ -245,6 +247,9 @@ class _Parser:
         who = speaker
         for number, paragraph in enumerate(paragraphs, start=1):
             text = _join(paragraph.lines)
+            if len(text) > MAX_PARAGRAPH_CHARS:
+                raise self.fail(paragraph.line, f"the paragraph starting here has {len(text):,} characters, over "
+                                                f"the maximum of {MAX_PARAGRAPH_CHARS:,}; split it with blank lines")
             match = _LABEL.match(text)
             if match and match.group(1).strip() in labels:
                 label = match.group(1).strip()
@@ -280,6 +285,13 @@ def load_talk(path: Path, shared: GlossaryCache | None = None) -> Talk:
         line = data[: exc.start].count(b"\n") + 1
         raise ContentError(path, line, "is not valid UTF-8 text; save it as UTF-8") from None
     return _Parser(path, text, shared).parse()
+
+
+def long_paragraphs(library: Library, limit: int = LONG_PARAGRAPH_CHARS) -> list[str]:
+    """'file:line: warning' for each passage over limit characters (shown cut, ending in '…')."""
+    return [f"{talk.path}:{p.line}: warning: paragraph of {len(p.text):,} characters (over about {limit:,}); the "
+            "bot shows it cut, so split it with blank lines" for talk in library.talks for p in talk.passages
+            if len(p.text) > limit]
 
 
 def talk_files(directory: Path) -> list[Path]:

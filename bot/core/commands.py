@@ -10,7 +10,7 @@ from datetime import timedelta
 
 from bot import __version__
 from bot.content.model import Quote, Talk
-from bot.core.context import Context
+from bot.core.context import Context, is_cut
 from bot.core.i18n import COMMAND_HELP, t
 from bot.core.types import Block, Button, Reply, Request
 from bot.search.engine import MAX_QUERY_CHARS
@@ -80,7 +80,8 @@ async def _answer(ctx: Context, req: Request, query: str, talk: Talk | None, off
         key = query_key(query, talk)
         _remember_query(ctx, key, query, talk)
         buttons.append(Button(t(lang, "button_more"), command="more", args=f"{key} {offset + RESULTS_PER_PAGE}"))
-    buttons.append(Button(t(lang, "button_context"), command="context", args=shown[0].passage.key))
+    around = next((h.passage for h in shown if is_cut(h.passage)), shown[0].passage)  # a cut one: read around it
+    buttons.append(Button(t(lang, "button_context"), command="context", args=around.key))
     buttons.extend(_source_button(ctx, lang, shown[0].passage.talk_id))
     return Reply(tuple(blocks), tuple(buttons), result_count=len(shown), top_passage=shown[0].passage.key,
                  talk_id=shown[0].passage.talk_id)
@@ -116,7 +117,7 @@ async def more(ctx: Context, req: Request) -> Reply:
     if key and not rows:  # the query may still be queued for writing: wait for the writer once
         await ctx.store.flush()
         rows = await ctx.store.read(sql, (key,))
-    if not rows or not offset_text.isdigit() or int(offset_text) > 60:
+    if not rows or not (offset_text.isascii() and offset_text.isdigit()) or int(offset_text) > 60:
         return Reply((Block("hint", t(lang, "stale_button")),), outcome="bad_input", ephemeral=True)
     query, talk_id = rows[0]
     talk = ctx.catalog.talk(talk_id) if talk_id else None

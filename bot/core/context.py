@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import random
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -17,6 +18,22 @@ from bot.search.normalise import normalise
 from bot.storage.store import Store
 
 Clock = Callable[[], datetime]
+SHOWN_PASSAGE_CHARS = 2000  # a longer passage is shown cut, ending in "…" (check-content warns about it)
+_BREAK = re.compile(r"[。！？!?；;.…]\s*|\s+")
+
+
+def clip_passage(text: str, limit: int = SHOWN_PASSAGE_CHARS) -> str:
+    """The text as shown: whole when it fits, else cut at a sentence end or a space near the limit, with "…"."""
+    if len(text) <= limit:
+        return text
+    head = text[: limit - 1]
+    ends = [m.end() for m in _BREAK.finditer(head, limit * 2 // 3)]
+    return head[: ends[-1] if ends else len(head)].rstrip() + "…"
+
+
+def is_cut(passage: Passage) -> bool:
+    """Whether a passage is shown cut (its reply then carries a Context button for it)."""
+    return len(passage.text) > SHOWN_PASSAGE_CHARS
 
 
 def utc_now() -> datetime:
@@ -52,7 +69,8 @@ class Context:
 
     def passage_block(self, passage: Passage, lang: str, kind: str = "passage") -> Block:
         """A passage as a reply block with its citation."""
-        return Block("quote" if kind == "quote" else "passage", passage.text, self.citation(passage, lang))
+        return Block("quote" if kind == "quote" else "passage", clip_passage(passage.text),
+                     self.citation(passage, lang))
 
     def topics_of(self, talk: Talk | None) -> list[str]:
         """The terms a talk (or every talk) covers most, for 'try asking about' hints."""
