@@ -24,7 +24,7 @@ from bot.content.loader import ContentError, load_library, long_paragraphs
 from bot.content.model import Passage
 from bot.core.types import Adapter, CommandInfo, Reply, Request, Suggestion
 from bot.logs import protect_handlers, setup_logging
-from bot.ops import HEALTH_MAX_AGE, PLATFORMS, OpsError, backup, check_health, forget
+from bot.ops import HEALTH_MAX_AGE, PLATFORMS, OpsError, backup, check_health, forget, require_database
 from bot.search.engine import SearchEngine
 from bot.storage.store import StorageError, Store, clean_text
 
@@ -134,8 +134,7 @@ def cmd_check_content(settings: Settings, args: argparse.Namespace, out: TextIO)
 
 
 async def _stats(settings: Settings, out: TextIO, days: int) -> int:
-    if not settings.database.is_file():
-        raise OpsError(f"BOT_DATABASE={settings.database}: no database there yet (has the bot run with it?)")
+    require_database(settings.database, "no database there yet (has the bot run with it?)")
     store = await Store.open(settings.database, settings.hash_salt)
     try:
         per_day = await store.read(

@@ -307,6 +307,9 @@ def check_database_path(path: Path) -> None:
     name = "BOT_DATABASE"
     if path.is_dir():
         raise ConfigError(f"{name}={path}: expected the path of a SQLite file; it is a folder")
+    if os.path.lexists(path) and not path.is_file():
+        raise ConfigError(f"{name}={path}: expected the path of a SQLite file; it is not a regular file (a device, "
+                          "pipe or broken link)")
     folder = path.parent
     try:
         folder.mkdir(parents=True, exist_ok=True)

@@ -54,9 +54,19 @@ class Forgotten:
 
 def _connect_existing(path: Path, timeout: float) -> sqlite3.Connection:
     """A connection to an existing database file (never creates one)."""
+    if os.path.lexists(path) and not path.is_file():
+        raise FileNotFoundError(f"{path} is not a regular file")
     if not path.is_file():
         raise FileNotFoundError(f"{path} does not exist")
     return sqlite3.connect(f"{path.resolve().as_uri()}?mode=rw", uri=True, timeout=timeout, isolation_level=None)
+
+
+def require_database(path: Path, missing: str) -> None:
+    """OpsError unless BOT_DATABASE is an existing regular file (missing: what to say when there is none)."""
+    if os.path.lexists(path) and not path.is_file():
+        raise OpsError(f"BOT_DATABASE={path}: not a SQLite file (a folder, device, pipe or broken link)")
+    if not path.is_file():
+        raise OpsError(f"BOT_DATABASE={path}: {missing}")
 
 
 def heartbeat_key(component: str) -> str:
@@ -192,8 +202,7 @@ def backup(database: Path, target: Path, *, folder: bool = False, now: datetime 
     only by its owner and is moved into place only when complete: PATH is either the previous file or the
     whole new backup.
     """
-    if not database.is_file():
-        raise OpsError(f"BOT_DATABASE={database}: there is no database to back up")
+    require_database(database, "there is no database to back up")
     target = _backup_target(database, target, folder, force, now)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -248,8 +257,7 @@ async def forget(settings: Settings, platform: str, user_id: str) -> Forgotten:
     """
     from bot.daily.store import forget_owner
 
-    if not settings.database.is_file():
-        raise OpsError(f"BOT_DATABASE={settings.database}: there is no database")
+    require_database(settings.database, "there is no database")
     if platform not in PLATFORMS:
         raise OpsError(f"--platform {platform!r}: expected one of {', '.join(PLATFORMS)}")
     if not user_id.strip():

@@ -89,6 +89,7 @@ class Store:
             path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise StorageError(f"BOT_DATABASE={path}: cannot create folder {path.parent}: {exc.strerror}") from None
+        _require_regular(path)
         for attempt in range(OPEN_RETRIES):
             try:
                 writer, reader, salt_used = await _connect(path, salt)
@@ -307,7 +308,8 @@ async def migrate(db: aiosqlite.Connection) -> int:
             await db.execute(f"PRAGMA user_version={number + 1}")
             await db.execute("COMMIT")
         except BaseException:
-            await db.execute("ROLLBACK")
+            with contextlib.suppress(sqlite3.Error):  # the error that stopped the migration is the one to report
+                await db.execute("ROLLBACK")
             raise
         log.info("database migrated to schema v%d", number + 1)
     return SCHEMA_VERSION
@@ -336,6 +338,13 @@ async def _connect(path: Path, salt: str | None) -> tuple[aiosqlite.Connection, 
                 await connection.close()
         raise
     return writer, reader, salt
+
+
+def _require_regular(path: Path) -> None:
+    """StorageError when something that is not a regular file sits at the database's path (/dev/null...)."""
+    if os.path.lexists(path) and not path.is_file():
+        raise StorageError(f"BOT_DATABASE={path}: expected a SQLite file; it is not a regular file (a folder, "
+                           "device, pipe or broken link)")
 
 
 def _create_private(path: Path) -> None:
