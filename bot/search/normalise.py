@@ -25,6 +25,9 @@ FILLERS_ZH = (
     "为什么", "是什么", "什么", "怎么样", "怎么", "如何", "哪些", "哪个", "哪里", "是不是", "是否", "有没有",
     "请问", "一下", "他说", "说了", "说过", "提到", "谈到", "讲了", "关于", "吗", "呢", "吧", "啊", "呀",
     "的", "了", "么", "他", "伊利亚", "是", "谁", "到底", "究竟", "能不能", "会不会", "算不算", "对不对", "多少", "哪",
+    # politeness and sentence-final particles around a question ("预训练 谢谢", "预训练是什么意思啊")
+    "谢谢", "多谢", "谢了", "麻烦", "你好", "您好", "大家好", "请教", "什么意思", "意思", "哦", "嘛", "啦",
+    "呗", "哈", "嗯", "哇", "诶", "喔",
 )
 _STOPWORDS = (
     # markup and links pasted into a question are not what it is about
@@ -46,6 +49,8 @@ _STOPWORDS = (
     "although", "however", "each", "every", "other", "others", "another", "such", "able", "via", "per", "upon",
     "within", "let", "lets", "like", "toward", "towards", "without", "always", "sometimes", "often", "usually",
     "thus", "therefore", "exactly", "basically", "simply", "quite", "rather", "whole", "much",
+    # greetings and politeness around a question ("pre-training pls")
+    "thx", "ty", "pls", "plz", "hi", "hello", "hey", "dear", "lol", "btw", "bot", "sir",
 )
 _FILLER_RE = re.compile("|".join(sorted(FILLERS_ZH, key=len, reverse=True)))
 

@@ -36,6 +36,11 @@ COMMON_DF_SHARE = 0.35  # terms in more than this share of passages carry no sig
 # Answer-type cues: a "why" question is answered by a passage that gives a reason; a question about
 # what "he" answered or thinks is answered by the speaker rather than by the person asking him.
 _TAG = re.compile(r"</?[A-Za-z][A-Za-z0-9-]*(?:\s[^<>]{0,200})?/?>")  # HTML tags pasted into a question
+_MENTION = re.compile(r"<[@#][!&]?\d+>|(?<![\w@])@[\w.-]+")  # chat mentions (@everyone, <@123>): not content
+_NUMBER = re.compile(r"[0-9]+(?:\.[0-9]+)?")
+# A statement of code (SQL) pasted as a question: it names no topic, whatever words it happens to use.
+_CODE = re.compile(r"^\W*(?:select|insert|update|delete|drop|create|alter|union|exec)\b.*"
+                   r"\b(?:from|into|table|set|where|values)\b", re.S)
 _WHY = re.compile(r"为什么|为何|原因|\bwhy\b")
 BECAUSE_ZH = ("因为", "原因", "所以", "为什")  # a passage that gives the reason, or asks the same "why"
 _ASKS_SPEAKER = re.compile(
@@ -257,6 +262,8 @@ class Planner:
                 if word in STOPWORDS_EN or (not lone_letters and len(word) == 1 and word.isalpha()):
                     continue
                 term = self._term(WORD + word)
+                if _NUMBER.fullmatch(word) and term is None:
+                    continue  # a number no passage has ("预训练 7") is no evidence either way
                 plan.slots.append(Slot(self._weight((term,)) if term is not None else self.unknown_word,
                                        (Alternative(quality, (term,)),) if term is not None else ()))
                 compact.append(word)
@@ -265,8 +272,10 @@ class Planner:
 
     def plan(self, query: str) -> QueryPlan:
         """Turn a query into weighted slots (normalised, glossary-expanded, typo-tolerant)."""
-        text = normalise(_TAG.sub(" ", query[: MAX_QUERY_CHARS * 2]))[:MAX_QUERY_CHARS]
+        text = normalise(_MENTION.sub(" ", _TAG.sub(" ", query[: MAX_QUERY_CHARS * 2])))[:MAX_QUERY_CHARS]
         plan = QueryPlan()
+        if _CODE.match(text) and not any(is_cjk(run) for run in runs(text)):
+            return plan
         words: list[str] = []
         compact: list[str] = []
         for run in runs(text):
@@ -275,6 +284,8 @@ class Planner:
             else:
                 words.extend(latin_parts(run))
         self._latin(plan, words, compact, lone_letters=bool(compact))
+        if not plan.chars and all(_NUMBER.fullmatch(word) for word in compact):
+            return QueryPlan()  # only numbers ("1", "1=1"): nothing to search for
         plan.compact = "".join(compact)[:64]
         if _WHY.search(text):
             plan.cues = tuple(t for t in (self._term(BIGRAM + w) for w in BECAUSE_ZH) if t is not None)
