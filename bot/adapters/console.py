@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import getpass
+import logging
 import re
 import sys
 from typing import TextIO
 
 from bot.core.types import Block, Core, Reply, Request, Target
+
+log = logging.getLogger(__name__)
 
 
 def render_block(block: Block) -> str:
@@ -77,7 +80,11 @@ class ConsoleAdapter:
         if self._interactive:
             self.stdout.write("> ")
             self.stdout.flush()
-        return await asyncio.get_running_loop().run_in_executor(None, self.stdin.readline)
+        try:
+            return await asyncio.get_running_loop().run_in_executor(None, self.stdin.readline)
+        except (OSError, ValueError) as exc:  # the input was closed under us: that is its end
+            log.warning("console: standard input cannot be read (%s); stopping", exc)
+            return ""
 
     async def _loop(self) -> None:
         try:
