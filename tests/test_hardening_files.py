@@ -86,6 +86,8 @@ def test_an_unclosed_comment_that_swallows_a_heading_names_its_opening_line(tmp_
     assert info.value.line == 22 and "'## Q&A' on line 23" in info.value.problem
     with pytest.raises(ContentError, match=r":22: a comment opened here"):
         load_talk(write(tmp_path, HEADER + BODY.replace("## Q&A", "<!-- note\n")))
+    with pytest.raises(ContentError, match=r":22: a comment opened here"):  # closed, then opened again
+        load_talk(write(tmp_path, HEADER + BODY.replace("## Q&A", "<!-- a --> <!-- b\n## Q&A")))
 
 
 def test_duplicate_id_is_reported_on_its_own_line(tmp_path: Path) -> None:

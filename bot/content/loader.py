@@ -111,7 +111,10 @@ class _Parser:
                 if comment_from and stripped.startswith("## "):
                     raise self.fail(comment_from, "a comment opened here with '<!--' is never closed with '-->' "
                                                   f"before the heading {stripped[:40]!r} on line {i + 1}")
-                comment_from = 0 if "-->" in stripped else (comment_from or i + 1)
+                if "-->" not in stripped:
+                    comment_from = comment_from or i + 1
+                else:  # closed, unless another comment opens after the last '-->' ("<!-- a --> <!-- b")
+                    comment_from = i + 1 if stripped.rfind("<!--") > stripped.rfind("-->") else 0
                 continue
             if _CONTROL.search(raw):
                 raise self.fail(i + 1, "the line contains a control character; remove it")

@@ -9,6 +9,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from bot.content.files import FileRefused, read_limited
+
 # A searcher takes a query and returns the texts of its top results, best first (empty: rejected).
 Searcher = Callable[[str], list[str]]
 
@@ -38,7 +40,11 @@ class KindScore:
 def load_queries(path: Path) -> list[LabelledQuery]:
     """Read a JSON-lines file of {"q", "gold_contains", "kind"} objects."""
     queries = []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+    try:
+        text = read_limited(path).decode("utf-8")  # a regular file of at most 5 MB: never a pipe or a device
+    except FileRefused as exc:
+        raise ValueError(f"{path}: {exc}") from None
+    for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
         try:
