@@ -485,6 +485,8 @@ def cmd_health(settings: Settings, args: argparse.Namespace, out: TextIO) -> int
 def cmd_backup(settings: Settings, args: argparse.Namespace, out: TextIO) -> int:
     """Online backup of the database to PATH (atomic; safe while the bot runs)."""
     raw = str(args.path)
+    if not raw.strip():
+        raise OpsError("backup: give the path of a new file, or of a folder for a dated file")
     result = backup(settings.database, Path(raw), folder=raw.endswith(("/", os.sep)), force=args.force)
     counts = ", ".join(f"{name} {count}" for name, count in result.counts.items())
     out.write(f"backup written to {result.path}: {counts}\n")

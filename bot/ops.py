@@ -146,9 +146,13 @@ def table_counts(db: sqlite3.Connection) -> dict[str, int]:
 def _backup_target(database: Path, target: Path, folder: bool, force: bool, now: datetime | None) -> Path:
     """Where a backup goes; OpsError for the database and its side files, anything not a regular file, a
     symbolic link, and an existing file unless force."""
-    if folder or (target.is_dir() and not target.is_symlink()):
+    if folder or target.is_dir():  # a folder, or a link to one: a new file inside it
         stamp = (now or datetime.now(UTC)).strftime("%Y%m%dT%H%M%SZ")
-        target = target / f"{database.stem}-{stamp}.sqlite3"
+        folder_path, target = target, target / f"{database.stem}-{stamp}.sqlite3"
+        for number in range(2, 100):  # two backups in one second: a new name, never the earlier file
+            if not os.path.lexists(target):
+                break
+            target = folder_path / f"{database.stem}-{stamp}-{number}.sqlite3"
     live = database.resolve()
     resolved = target.resolve()
     for suffix in ("", "-wal", "-shm", "-journal", ".salt"):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import stat
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -153,6 +154,12 @@ async def test_backup_with_force_replaces_and_a_folder_gets_a_new_name(app: App,
     folder.mkdir()
     made = backup(app.settings.database, folder)
     assert made.path.parent == folder and made.path.name.startswith("bot-")
+    again = backup(app.settings.database, folder, now=datetime.fromtimestamp(made.path.stat().st_mtime, UTC))
+    same = backup(app.settings.database, folder, now=datetime.fromtimestamp(made.path.stat().st_mtime, UTC))
+    assert len({made.path, again.path, same.path}) == 3  # one second, three files: none overwritten
+    linked = tmp_path / "dumps-link"
+    linked.symlink_to(folder)  # a link to a folder is a folder: the new file is written inside it
+    assert backup(app.settings.database, linked).path.parent == linked
     assert not list(tmp_path.glob(".*.partial"))  # noqa: ASYNC240 (no partial file left)
 
 
