@@ -75,6 +75,8 @@ def cmd_search(settings: Settings, args: argparse.Namespace, out: TextIO) -> int
     """Search the talks from the command line (one query, or one per stdin line with --batch)."""
     engine = SearchEngine(load_library(settings.content_dir), settings.index_path)
     if args.batch:
+        if sys.stdin is None:
+            raise ConfigError("search --batch: standard input is closed; give it the queries, one per line")
         lenient_stdio()
         for line in sys.stdin:
             query = clean_text(line.rstrip("\r\n"))

@@ -68,6 +68,9 @@ def test_run_with_stdin_closed_ends_at_once(tmp_path: Path) -> None:
                                                          "BOT_HASH_SALT": "x" * 20})
     assert result.returncode == 2 and b"Traceback" not in result.stderr
     assert b"standard input and output" in result.stderr
+    batch = subprocess.run(["sh", "-c", 'exec "$0" -m bot search --batch <&-', sys.executable],
+                           capture_output=True, cwd=REPO, timeout=60, env=os.environ.copy())
+    assert batch.returncode == 2 and batch.stderr.count(b"\n") == 1 and b"standard input is closed" in batch.stderr
 
 
 def test_a_database_that_is_a_device_is_named_as_such(tmp_path: Path) -> None:
