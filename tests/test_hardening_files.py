@@ -173,3 +173,12 @@ async def test_a_backup_does_not_hold_the_salt(tmp_path: Path) -> None:
     assert stat.S_IMODE(salt_path(database).stat().st_mode) == 0o600
     copy = backup(database, tmp_path / "b.sqlite3").path
     assert salt.encode() not in copy.read_bytes() and salt.encode() not in database.read_bytes()
+
+
+async def test_a_salt_file_that_is_not_a_regular_file_is_refused(tmp_path: Path) -> None:
+    from bot.storage.store import StorageError, Store
+
+    database = tmp_path / "bot.sqlite3"
+    salt_path(database).symlink_to("/dev/zero")
+    with pytest.raises(StorageError, match="cannot read the hashing salt"):
+        await Store.open(database)

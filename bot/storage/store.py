@@ -18,6 +18,7 @@ from typing import Any, NamedTuple, TypeVar
 
 import aiosqlite
 
+from bot.content.files import FileRefused, read_limited
 from bot.storage.schema import MIGRATIONS, SCHEMA_VERSION
 
 log = logging.getLogger(__name__)
@@ -359,11 +360,11 @@ def salt_path(database: Path) -> Path:
 
 
 def _read_salt(path: Path) -> str | None:
-    try:
-        text = path.read_text(encoding="ascii").strip()
-    except FileNotFoundError:
+    if not os.path.lexists(path):
         return None
-    except (OSError, UnicodeDecodeError) as exc:
+    try:
+        text = read_limited(path, 4096).decode("ascii").strip()  # never a pipe or a device
+    except (FileRefused, UnicodeDecodeError) as exc:
         raise StorageError(f"{path}: cannot read the hashing salt ({exc})") from None
     if len(text) < 32:
         raise StorageError(f"{path}: the hashing salt file is damaged (expected 64 hex digits)")
