@@ -12,13 +12,11 @@ import logging
 import os
 import signal
 import sys
-import threading
-import time
-from collections.abc import Awaitable, Callable, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ParamSpec, TextIO, TypeVar
+from typing import TYPE_CHECKING, Any, TextIO
 
+from bot.arguments import check_arguments, quiet_stdout
 from bot.config import ConfigError, Settings, check_startup, load_settings, unknown_variables
 from bot.content.loader import ContentError, load_library, long_paragraphs
 from bot.content.model import Passage
@@ -26,19 +24,16 @@ from bot.core.types import Adapter, CommandInfo, Reply, Request, Suggestion
 from bot.logs import protect_handlers, setup_logging
 from bot.ops import HEALTH_MAX_AGE, PLATFORMS, OpsError, backup, check_health, forget, require_database
 from bot.search.engine import SearchEngine
+from bot.shutdown import SHUTDOWN_SECONDS, DaemonExecutor, ShutdownGuard, bounded
 from bot.storage.store import StorageError, Store, clean_text
 
 if TYPE_CHECKING:
     from bot.app import App
 
-P = ParamSpec("P")
-T = TypeVar("T")
 
 log = logging.getLogger("bot")
 STOP_SECONDS = 9.0  # adapters finish in-flight replies within this
-SHUTDOWN_SECONDS = 10.0  # documented: once told to stop, the process ends within this, whatever hangs
 DAILY_STOP_SECONDS = 3.0
-FORCED_EXIT = 1
 
 
 def _speaker(engine: SearchEngine, passage: Passage) -> str:
@@ -186,53 +181,6 @@ def _adapters(settings: Settings, app: object) -> list[object]:
     return adapters
 
 
-class DaemonExecutor(ThreadPoolExecutor):
-    """The loop's default executor, on daemon threads that shutdown does not wait for.
-
-    The console reads stdin with a blocking readline() in an executor thread; with the standard executor a
-    pipe that stays open would keep the process alive after SIGTERM (asyncio.run and interpreter exit both
-    join that thread). Short jobs (DNS lookups) still finish: shutdown waits for them up to a bound.
-    """
-
-    JOIN_SECONDS = 1.0
-
-    def __init__(self) -> None:
-        super().__init__(max_workers=1, thread_name_prefix="bot-io")
-        self._live: set[threading.Thread] = set()
-        self._guard = threading.Lock()
-
-    def submit(self, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> Future[T]:
-        future: Future[T] = Future()
-
-        def work() -> None:
-            try:
-                if future.set_running_or_notify_cancel():
-                    try:
-                        result = fn(*args, **kwargs)
-                    except BaseException as exc:
-                        future.set_exception(exc)
-                    else:
-                        future.set_result(result)
-            finally:
-                with self._guard:
-                    self._live.discard(thread)
-
-        thread = threading.Thread(target=work, name="bot-io", daemon=True)
-        with self._guard:
-            self._live.add(thread)
-        thread.start()
-        return future
-
-    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
-        if wait:
-            deadline = time.monotonic() + self.JOIN_SECONDS
-            with self._guard:
-                live = list(self._live)
-            for thread in live:
-                thread.join(max(0.0, deadline - time.monotonic()))
-        super().shutdown(wait=False, cancel_futures=cancel_futures)
-
-
 class DrainingCore:
     """The core as the console sees it: counts requests in flight; once closed, new ones wait forever
     (they are cancelled unanswered when the console stops) while those already running finish."""
@@ -313,59 +261,6 @@ async def _stop_adapters(adapters: list[Adapter], console: Adapter | None, gate:
         task.cancel()
     if pending:
         await asyncio.wait(pending, timeout=1.0)
-
-
-class ShutdownGuard:
-    """The process's deadline once it begins to stop: past it, or at a second signal, it exits at once.
-
-    A daemon timer thread, so it fires even if the event loop is blocked or the interpreter is waiting
-    for a thread at exit.
-    """
-
-    def __init__(self, seconds: float = SHUTDOWN_SECONDS, exit_fn: Callable[[int], object] = os._exit) -> None:
-        self.seconds = seconds
-        self._exit = exit_fn
-        self._timer: threading.Timer | None = None
-        self._guard = threading.Lock()
-
-    def arm(self) -> None:
-        """Start the deadline (once; later calls keep the first deadline)."""
-        with self._guard:
-            if self._timer is not None:
-                return
-            self._timer = threading.Timer(self.seconds, self.force,
-                                          (f"still running {self.seconds:.0f} s after it began to stop",))
-            self._timer.daemon = True
-            self._timer.start()
-
-    def cancel(self) -> None:
-        """Stop the deadline (for callers that keep running after the bot stopped)."""
-        with self._guard:
-            if self._timer is not None:
-                self._timer.cancel()
-
-    def force(self, why: str) -> None:
-        """Exit now, without waiting for anything (the usage rows not yet written are lost)."""
-        with contextlib.suppress(Exception):
-            log.error("exiting now: %s", why)
-            for handler in logging.getLogger().handlers:
-                handler.flush()
-        self._exit(FORCED_EXIT)
-
-
-async def _bounded(step: Awaitable[None], seconds: float, what: str) -> bool:
-    """Await a shutdown step for at most seconds; one that overruns (or ignores cancellation) is left behind.
-    True when it finished cleanly."""
-    task = asyncio.ensure_future(step)
-    done, _ = await asyncio.wait({task}, timeout=max(0.1, seconds))
-    if not done:
-        log.warning("%s did not finish within %.1f s; abandoned", what, max(0.1, seconds))
-        task.cancel()
-        return False
-    if not task.cancelled() and task.exception() is not None:
-        log.warning("%s did not finish cleanly: %s", what, task.exception())
-        return False
-    return True
 
 
 async def _start_unless_stopped(adapter: Adapter, stop: asyncio.Event) -> bool:
@@ -452,9 +347,9 @@ async def run_bot(settings: Settings, guard: ShutdownGuard | None = None) -> int
         deadline = loop.time() + budget
         # the daily scheduler first: deliveries not yet sending release their claims (the restarted process
         # sends them), sends under way finish while the adapters can still carry them
-        await _bounded(app.daily.stop(), DAILY_STOP_SECONDS, "the daily scheduler")
+        await bounded(app.daily.stop(), DAILY_STOP_SECONDS, "the daily scheduler")
         await _stop_adapters(started, console, gate, max(0.5, min(STOP_SECONDS, deadline - loop.time() - 1.0)))
-        if await _bounded(app.close(), deadline - loop.time() - 0.2, "closing the database"):
+        if await bounded(app.close(), deadline - loop.time() - 0.2, "closing the database"):
             log.info("stopped: usage log flushed, database closed")
     return code
 
@@ -551,34 +446,6 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-MAX_LIMIT = 1000
-MAX_DAYS = 36_600  # a hundred years
-
-
-def check_arguments(args: argparse.Namespace) -> None:
-    """ConfigError for an argument that is not valid text (undecodable bytes) or a number out of range."""
-    for name, value in vars(args).items():
-        for text in value if isinstance(value, list) else [value]:
-            if isinstance(text, str) and clean_text(text) != text:
-                shown = clean_text(text)[:40]
-                option = name if name in ("query", "path", "file", "dir") else "--" + name.replace("_", "-")
-                raise ConfigError(f"{option}: {shown!r} holds bytes that are not valid text in this locale (UTF-8 "
-                                  "expected)")
-    if not 1 <= getattr(args, "limit", 1) <= MAX_LIMIT:
-        raise ConfigError(f"--limit: expected a number from 1 to {MAX_LIMIT}")
-    if not 1 <= getattr(args, "days", 1) <= MAX_DAYS:
-        raise ConfigError(f"--days: expected a number of days from 1 to {MAX_DAYS}")
-    max_age = getattr(args, "max_age", 1.0)
-    if not 0 < max_age < float("inf"):  # also refuses nan
-        raise ConfigError("--max-age: expected a positive number of seconds")
-
-
-def _quiet_stdout() -> None:
-    """Send further output nowhere: the interpreter's own flush at exit must not fail again."""
-    with contextlib.suppress(OSError):
-        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 (stdout is closed by the interpreter at exit)
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the transcript-bot command."""
     args = build_parser().parse_args(argv)
@@ -598,10 +465,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:  # e.g. `transcript-bot search --batch --json | head -1`
-        _quiet_stdout()
+        quiet_stdout()
         return 0
     except OSError as exc:  # e.g. output to a full disk (`> /dev/full`)
-        _quiet_stdout()
+        quiet_stdout()
         where = f" ({exc.filename})" if exc.filename else ""
         print(f"transcript-bot: {args.command}: {exc.strerror or exc}{where}", file=sys.stderr)
         return 1

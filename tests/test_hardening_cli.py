@@ -204,7 +204,7 @@ def test_numbers_with_content_still_count(engine: SearchEngine) -> None:
 def test_the_guard_forces_the_exit_at_its_deadline() -> None:
     import threading
 
-    from bot.cli import FORCED_EXIT, ShutdownGuard
+    from bot.shutdown import FORCED_EXIT, ShutdownGuard
 
     exits: list[int] = []
     fired = threading.Event()
@@ -223,8 +223,8 @@ async def test_a_stuck_shutdown_step_is_abandoned_within_the_deadline(
     import threading
 
     from bot import cli
-    from bot.cli import FORCED_EXIT
     from bot.daily.scheduler import DailyScheduler
+    from bot.shutdown import FORCED_EXIT
 
     release = asyncio.Event()
     started = asyncio.Event()

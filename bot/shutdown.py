@@ -1,0 +1,120 @@
+"""Stopping in time: the deadline once the bot begins to stop, and an executor whose threads never hold up exit."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import threading
+import time
+from collections.abc import Awaitable, Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import ParamSpec, TypeVar
+
+log = logging.getLogger("bot")
+SHUTDOWN_SECONDS = 10.0  # documented: once told to stop, the process ends within this, whatever hangs
+FORCED_EXIT = 1
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+class ShutdownGuard:
+    """The process's deadline once it begins to stop: past it, or at a second signal, it exits at once.
+
+    A daemon timer thread, so it fires even if the event loop is blocked or the interpreter is waiting
+    for a thread at exit.
+    """
+
+    def __init__(self, seconds: float = SHUTDOWN_SECONDS, exit_fn: Callable[[int], object] = os._exit) -> None:
+        self.seconds = seconds
+        self._exit = exit_fn
+        self._timer: threading.Timer | None = None
+        self._guard = threading.Lock()
+
+    def arm(self) -> None:
+        """Start the deadline (once; later calls keep the first deadline)."""
+        with self._guard:
+            if self._timer is not None:
+                return
+            self._timer = threading.Timer(self.seconds, self.force,
+                                          (f"still running {self.seconds:.0f} s after it began to stop",))
+            self._timer.daemon = True
+            self._timer.start()
+
+    def cancel(self) -> None:
+        """Stop the deadline (for callers that keep running after the bot stopped)."""
+        with self._guard:
+            if self._timer is not None:
+                self._timer.cancel()
+
+    def force(self, why: str) -> None:
+        """Exit now, without waiting for anything (the usage rows not yet written are lost)."""
+        with contextlib.suppress(Exception):
+            log.error("exiting now: %s", why)
+            for handler in logging.getLogger().handlers:
+                handler.flush()
+        self._exit(FORCED_EXIT)
+
+
+async def bounded(step: Awaitable[None], seconds: float, what: str) -> bool:
+    """Await a shutdown step for at most seconds; one that overruns (or ignores cancellation) is left behind.
+    True when it finished cleanly."""
+    task = asyncio.ensure_future(step)
+    done, _ = await asyncio.wait({task}, timeout=max(0.1, seconds))
+    if not done:
+        log.warning("%s did not finish within %.1f s; abandoned", what, max(0.1, seconds))
+        task.cancel()
+        return False
+    if not task.cancelled() and task.exception() is not None:
+        log.warning("%s did not finish cleanly: %s", what, task.exception())
+        return False
+    return True
+
+
+class DaemonExecutor(ThreadPoolExecutor):
+    """The loop's default executor, on daemon threads that shutdown does not wait for.
+
+    The console reads stdin with a blocking readline() in an executor thread; with the standard executor a
+    pipe that stays open would keep the process alive after SIGTERM (asyncio.run and interpreter exit both
+    join that thread). Short jobs (DNS lookups) still finish: shutdown waits for them up to a bound.
+    """
+
+    JOIN_SECONDS = 1.0
+
+    def __init__(self) -> None:
+        super().__init__(max_workers=1, thread_name_prefix="bot-io")
+        self._live: set[threading.Thread] = set()
+        self._guard = threading.Lock()
+
+    def submit(self, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> Future[T]:
+        future: Future[T] = Future()
+
+        def work() -> None:
+            try:
+                if future.set_running_or_notify_cancel():
+                    try:
+                        result = fn(*args, **kwargs)
+                    except BaseException as exc:
+                        future.set_exception(exc)
+                    else:
+                        future.set_result(result)
+            finally:
+                with self._guard:
+                    self._live.discard(thread)
+
+        thread = threading.Thread(target=work, name="bot-io", daemon=True)
+        with self._guard:
+            self._live.add(thread)
+        thread.start()
+        return future
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        if wait:
+            deadline = time.monotonic() + self.JOIN_SECONDS
+            with self._guard:
+                live = list(self._live)
+            for thread in live:
+                thread.join(max(0.0, deadline - time.monotonic()))
+        super().shutdown(wait=False, cancel_futures=cancel_futures)
