@@ -138,7 +138,8 @@ def test_an_empty_reply_still_makes_a_message() -> None:
 def test_a_runaway_answer_is_capped() -> None:
     messages = render(Reply((Block("text", long_answer(4000)),)))
     check(messages)
-    assert len(messages) == MAX_MESSAGES
+    assert len(messages) == MAX_MESSAGES == 3
+    assert (messages[-1].embeds[-1].description or "").endswith("…")
 
 
 def test_outcome_colours() -> None:

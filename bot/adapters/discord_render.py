@@ -176,7 +176,12 @@ def render(reply: Reply, max_messages: int | None = MAX_MESSAGES) -> list[Outgoi
     """The reply as one or more messages (at least one, at most max_messages), each within Discord's limits."""
     colour = _COLOURS.get(reply.outcome, _COLOURS["ok"])
     embeds = [embed for section in _sections(reply.blocks) for embed in _embeds(section, colour)]
-    messages = _pack(embeds)[:max_messages]
+    messages = _pack(embeds)
+    if max_messages is not None and len(messages) > max_messages:
+        messages = messages[:max_messages]
+        last = messages[-1].embeds[-1]  # the cut shows: the last text kept ends in "…" (no longer than before)
+        text = last.description or ""
+        last.description = (text[:-2] if len(text) > 2 else text).rstrip() + "…"
     return messages or [notice("…")]
 
 
