@@ -104,6 +104,7 @@ class _Parser:
         current: list[_Paragraph] | None = None
         paragraph: _Paragraph | None = None
         comment_from = 0  # line where an open <!-- comment started
+        titles: set[str] = set()
         for i in range(start, len(self.lines)):
             raw = self.lines[i].rstrip()
             stripped = raw.strip()
@@ -122,8 +123,9 @@ class _Parser:
                 title = stripped[3:].strip()
                 if not title:
                     raise self.fail(i + 1, "a '## ' heading needs a name")
-                if any(title.casefold() == s[0].casefold() for s in self.sections):
+                if title.casefold() in titles:
                     raise self.fail(i + 1, f"section '{title}' appears twice")
+                titles.add(title.casefold())
                 current = []
                 self.sections.append((title, i + 1, current))
                 paragraph = None
