@@ -34,6 +34,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("bot")
 STOP_SECONDS = 9.0  # adapters finish in-flight replies within this
 DAILY_STOP_SECONDS = 3.0
+SAME_SIGNAL_SECONDS = 1.0  # a repeat this soon is the same signal delivered twice, not a second request
 
 
 def _speaker(engine: SearchEngine, passage: Passage) -> str:
@@ -293,10 +294,13 @@ async def run_bot(settings: Settings, guard: ShutdownGuard | None = None) -> int
     loop.set_default_executor(DaemonExecutor())
     stop = asyncio.Event()
 
-    signals: list[str] = []
+    signals: list[float] = []
 
     def on_signal(name: str) -> None:
-        signals.append(name)
+        now = loop.time()
+        if signals and now - signals[0] < SAME_SIGNAL_SECONDS:
+            return  # one signal delivered twice (timeout(1) signals the process and its group)
+        signals.append(now)
         if len(signals) > 1:
             log.info("%s received again while stopping", name)
             if guard is not None:

@@ -275,7 +275,7 @@ async def test_a_stuck_shutdown_step_is_abandoned_within_the_deadline(
             await app.close()
 
 
-def test_sigterm_twice_forces_the_exit_at_once(tmp_path: Path) -> None:
+def test_a_signal_delivered_twice_still_stops_cleanly(tmp_path: Path) -> None:
     import signal
 
     environment = {k: v for k, v in os.environ.items() if not k.startswith(("BOT_", "TELEGRAM_", "DISCORD_"))}
@@ -288,8 +288,8 @@ def test_sigterm_twice_forces_the_exit_at_once(tmp_path: Path) -> None:
         proc.stdin.flush()
         proc.stdout.readline()  # the console answers: it is running
         proc.send_signal(signal.SIGTERM)
-        proc.send_signal(signal.SIGTERM)
-        assert proc.wait(timeout=15) in (0, 1)  # a clean stop if the first was quick enough, else forced
+        proc.send_signal(signal.SIGTERM)  # one signal delivered twice (as timeout(1) does): still a clean stop
+        assert proc.wait(timeout=15) == 0
     finally:
         if proc.poll() is None:
             proc.kill()

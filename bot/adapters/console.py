@@ -12,6 +12,7 @@ from typing import TextIO
 from bot.core.types import Block, Core, Reply, Request, Target
 
 log = logging.getLogger(__name__)
+MAX_LINE_CHARS = 100_000  # a command line longer than this is cut (the core reads at most this much of it)
 
 
 def render_block(block: Block) -> str:
@@ -81,10 +82,20 @@ class ConsoleAdapter:
             self.stdout.write("> ")
             self.stdout.flush()
         try:
-            return await asyncio.get_running_loop().run_in_executor(None, self.stdin.readline)
+            return await asyncio.get_running_loop().run_in_executor(None, self._read_bounded)
         except (OSError, ValueError) as exc:  # the input was closed under us: that is its end
             log.warning("console: standard input cannot be read (%s); stopping", exc)
             return ""
+
+    def _read_bounded(self) -> str:
+        """One line of at most MAX_LINE_CHARS (the rest of a longer one is skipped, so endless input such as
+        /dev/zero costs no memory)."""
+        line = self.stdin.readline(MAX_LINE_CHARS)
+        if len(line) == MAX_LINE_CHARS and not line.endswith("\n"):
+            while (rest := self.stdin.readline(MAX_LINE_CHARS)) and not rest.endswith("\n"):
+                pass
+            line += "\n"
+        return line
 
     async def _loop(self) -> None:
         try:
