@@ -14,12 +14,12 @@ from bot.content.loader import load_library
 from bot.content.model import Library, Passage, Quote
 from bot.core.commands import PASSAGE_VALUE, quote_block
 from bot.core.context import Clock, Context, talk_topics, utc_now
-from bot.core.i18n import COMMAND_HELP, t
+from bot.core.i18n import t
 from bot.core.router import Router, clean
 from bot.core.types import Adapter, Block, CommandInfo, Reply, Request, Suggestion
-from bot.daily.command import daily_command
 from bot.daily.scheduler import DailyScheduler
 from bot.ops import heartbeat_key
+from bot.registry import COMMANDS
 from bot.search.engine import SUGGEST_CONFIDENCE, SearchEngine
 from bot.storage.store import Store
 
@@ -50,13 +50,13 @@ class App:
         self.default_language = settings.language
         self.ctx = Context(library, engine, store, settings, clock,
                            topics={talk.id: talk_topics(talk) for talk in library.talks})
-        self.router = Router(self.ctx)
+        self.router = Router(self.ctx, COMMANDS)
         self.adapters: dict[str, Adapter] = {}
         self._tasks: list[asyncio.Task[None]] = []
         self._closing: list[Callable[[], Awaitable[None]]] = []
         self._migration_hooks: list[Callable[[str, str, str], Awaitable[None]]] = []
         self.daily = DailyScheduler(self.ctx, self.adapters)
-        self.router.add("daily", daily_command(self.daily.wake))
+        self.ctx.watchers.setdefault("daily", []).append(self.daily.wake)
         self.on_migration(self.daily.chat_migrated)
         self.on_close(self.daily.stop)
 
@@ -128,8 +128,7 @@ class App:
 
     def commands(self) -> list[CommandInfo]:
         """The user-facing commands, for menus and slash-command registration."""
-        return [CommandInfo(name, en, zh, args_en, args_zh) for name, (en, zh, args_en, args_zh)
-                in COMMAND_HELP.items() if name in self.router.table]
+        return self.router.commands()
 
     async def chat_migrated(self, platform: str, old_chat_id: str, new_chat_id: str) -> None:
         """A chat changed its id (Telegram group → supergroup): move what is stored for it."""

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import inspect
 import logging
 from collections.abc import Callable, Coroutine
 from functools import lru_cache
@@ -58,7 +59,7 @@ from bot.adapters.discord_render import (
 )
 from bot.adapters.discord_views import build_view, button_type
 from bot.config import DiscordSettings
-from bot.core.types import Core, DeliveryError, DeliveryFailure, Reply, Request, Target
+from bot.core.types import CommandInfo, Core, DeliveryError, DeliveryFailure, Reply, Request, Target
 from bot.logs import RedactingFilter
 
 log = logging.getLogger(__name__)
@@ -74,22 +75,8 @@ _INSTALLS = app_commands.AppInstallationType(guild=True, user=True)
 
 Interaction = discord.Interaction[Any]
 CommandCallback = Callable[..., Coroutine[Any, Any, None]]
-_PARAMS: dict[str, tuple[str, str]] = {
-    "question": ("Your question about the talks", "关于演讲的问题"),
-    "keywords": ("Words to look for (optional)", "要查找的关键词（可选）"),
-    "talk": ("Which talk (optional)", "哪一场演讲（可选）"),
-    "time": ("Time of day as HH:MM, or off to stop", "每天的时间（HH:MM），填 off 取消"),
-    "timezone": ("Time zone, e.g. Asia/Shanghai", "时区，例如 Asia/Shanghai"),
-}
-
-
 class DiscordStartError(RuntimeError):
     """The adapter could not log in, connect to the gateway, or register its commands."""
-
-
-def _param(name: str) -> app_commands.locale_str:
-    """An option's description, with its Chinese translation."""
-    return described(*_PARAMS[name])
 
 
 def _watched_loggers() -> list[logging.Logger]:
@@ -344,57 +331,36 @@ class DiscordAdapter:
     # commands
 
     def _slash_commands(self) -> list[app_commands.Command[Any, ..., None]]:
-        """One slash command per core command this adapter knows how to ask for, described by the core."""
-        callbacks = self._callbacks()
-        commands: list[app_commands.Command[Any, ..., None]] = []
-        for info in self._core.commands():
-            callback = callbacks.get(info.name)
-            if callback is None:
-                log.debug("no Discord slash command for /%s", info.name)
-                continue
-            commands.append(app_commands.Command(
-                name=info.name, description=described(info.help_en or info.name, info.help_zh), callback=callback,
-                allowed_contexts=_CONTEXTS, allowed_installs=_INSTALLS,
-            ))
-        return commands
+        """One slash command per core command offered on Discord, its options as the core declares them."""
+        return [app_commands.Command(
+            name=info.name, description=described(info.help_en or info.name, info.help_zh),
+            callback=self._callback(info), allowed_contexts=_CONTEXTS, allowed_installs=_INSTALLS,
+        ) for info in self._core.commands() if info.offered_on(self.platform)]
 
-    def _callbacks(self) -> dict[str, CommandCallback]:
-        """The slash command callbacks: their signatures are the commands' options."""
-        answer, suggest, zones = self._answer, self._suggest, self._suggest_timezone
+    def _callback(self, info: CommandInfo) -> CommandCallback:
+        """A slash command callback whose signature is the command's options; the values become its arguments."""
+        answer, name = self._answer, info.name
+        names = [option.name for option in info.options]
 
-        @app_commands.describe(question=_param("question"))
-        @app_commands.autocomplete(question=suggest)
-        async def ask(interaction: discord.Interaction[Any], question: str) -> None:
-            await answer(interaction, "ask", question)
+        async def callback(interaction: discord.Interaction[Any], **values: str | None) -> None:
+            await answer(interaction, name, " ".join(v.strip() for v in (values.get(n) for n in names)
+                                                     if v and v.strip()))
 
-        @app_commands.describe(keywords=_param("keywords"))
-        @app_commands.autocomplete(keywords=suggest)
-        async def quote(interaction: discord.Interaction[Any], keywords: str | None = None) -> None:
-            await answer(interaction, "quote", keywords or "")
-
-        @app_commands.describe(talk=_param("talk"))
-        async def summary(interaction: discord.Interaction[Any], talk: str | None = None) -> None:
-            await answer(interaction, "summary", talk or "")
-
-        @app_commands.describe(time=_param("time"), timezone=_param("timezone"), talk=_param("talk"))
-        @app_commands.autocomplete(timezone=zones)
-        async def daily(
-            interaction: discord.Interaction[Any], time: str | None = None, timezone: str | None = None,
-            talk: str | None = None,
-        ) -> None:
-            await answer(interaction, "daily", " ".join(p.strip() for p in (time, timezone, talk) if p and p.strip()))
-
-        async def show_help(interaction: discord.Interaction[Any]) -> None:
-            await answer(interaction, "help", "")
-
-        async def about(interaction: discord.Interaction[Any]) -> None:
-            await answer(interaction, "about", "")
-
-        async def stats(interaction: discord.Interaction[Any]) -> None:
-            await answer(interaction, "stats", "")
-
-        return {"ask": ask, "quote": quote, "summary": summary, "daily": daily, "help": show_help,
-                "about": about, "stats": stats}
+        first = inspect.Parameter("interaction", inspect.Parameter.POSITIONAL_OR_KEYWORD,
+                                  annotation=discord.Interaction)
+        params = [inspect.Parameter(o.name, inspect.Parameter.KEYWORD_ONLY, annotation=str if o.required
+                                    else str | None, default=inspect.Parameter.empty if o.required else None)
+                  for o in sorted(info.options, key=lambda o: not o.required)]
+        callback.__signature__ = inspect.Signature([first, *params])  # type: ignore[attr-defined]
+        callback.__name__ = callback.__qualname__ = f"slash_{name}"
+        described_options = {o.name: described(o.help_en, o.help_zh) for o in info.options}
+        suggesters = {"passages": self._suggest, "zones": self._suggest_timezone}
+        completions = {o.name: suggesters[o.suggest] for o in info.options if o.suggest}
+        if described_options:
+            app_commands.describe(**described_options)(callback)
+        if completions:
+            app_commands.autocomplete(**completions)(callback)
+        return callback
 
     def _request(self, interaction: Interaction, command: str, args: str) -> Request:
         """The platform-neutral request for an interaction."""

@@ -481,7 +481,7 @@ class TelegramAdapter:
 
     async def _publish_commands(self, bot: Bot) -> None:
         """Set the command menu in English (default and 'en') and Chinese ('zh'); failures are only logged."""
-        infos = [c for c in self._core.commands() if valid_command(c.name)]
+        infos = [c for c in self._core.commands() if valid_command(c.name) and c.offered_on(PLATFORM)]
         for commands, code in ((menu(infos, False), None), (menu(infos, False), "en"), (menu(infos, True), "zh")):
             try:
                 await self._retrying(functools.partial(bot.set_my_commands, commands, language_code=code), True)
@@ -650,8 +650,9 @@ class TelegramAdapter:
     async def _can_manage(
         self, chat: Chat, user: User | None, command: str, args: str, message: Message | None
     ) -> bool:
-        """Whether the sender may change the chat's settings; only checked for '/daily <args>' in groups."""
-        if chat.type not in (ChatType.GROUP, ChatType.SUPERGROUP) or not args or self._canonical(command) != "daily":
+        """Whether the sender manages the chat; asked of Telegram only in groups, for commands that need it."""
+        info = self._info(command)
+        if chat.type not in (ChatType.GROUP, ChatType.SUPERGROUP) or info is None or not info.needs_rights(args):
             return True
         if message is not None and message.sender_chat is not None and message.sender_chat.id == chat.id:
             return True  # an anonymous administrator
@@ -664,11 +665,11 @@ class TelegramAdapter:
             return False
         return member.status in ADMIN_STATUSES
 
-    def _canonical(self, command: str) -> str:
+    def _info(self, command: str) -> CommandInfo | None:
         for info in self._core.commands():
             if command == info.name or command in info.aliases:
-                return info.name
-        return command
+                return info
+        return None
 
     async def _with_typing(self, bot: Bot, chat: Chat, thread: int | None, work: Awaitable[Reply]) -> Reply:
         """Await the core; if it is slow, show 'typing…' meanwhile (never delaying the answer)."""

@@ -5,17 +5,16 @@ from __future__ import annotations
 import hashlib
 import re
 import time
-from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 from bot import __version__
 from bot.content.model import Quote, Talk
 from bot.core.context import Context
-from bot.core.i18n import COMMAND_HELP, t
+from bot.core.i18n import t
+from bot.core.spec import help_lines
 from bot.core.types import Block, Button, Reply, Request
 from bot.search.engine import MAX_QUERY_CHARS
 
-CommandFn = Callable[[Context, Request], Awaitable[Reply]]
 PASSAGE_VALUE = "¶"  # "/ask ¶<passage key>" answers with that passage (autocomplete and inline choices)
 RESULTS_PER_PAGE = 3
 _PASSAGE_KEY = re.compile(r"^[a-z0-9][a-z0-9-]{0,31}/\d{1,7}$")
@@ -238,11 +237,7 @@ async def help_(ctx: Context, req: Request) -> Reply:
     """This list of commands."""
     lang = ctx.lang(req)
     blocks = [Block("title", t(lang, "help_title"))]
-    for name, (en, zh, args_en, args_zh) in COMMAND_HELP.items():
-        if name == "start":
-            continue
-        args = args_zh if lang == "zh" else args_en
-        blocks.append(Block("item", f"/{name}{' ' + args if args else ''} — {zh if lang == 'zh' else en}"))
+    blocks.extend(Block("item", line) for line in help_lines(ctx.specs, lang))
     if len(ctx.catalog.talks) > 1:
         blocks.append(Block("hint", t(lang, "help_footer", example=ctx.catalog.talks[0].id)))
     return Reply(tuple(blocks))
@@ -259,16 +254,3 @@ async def unknown(ctx: Context, req: Request) -> Reply:
     """Any command the bot does not have."""
     return Reply((Block("hint", t(ctx.lang(req), "unknown_command", command=_short(req.command, 32))),),
                  outcome="bad_input")
-
-
-COMMANDS: dict[str, CommandFn] = {
-    "ask": ask,
-    "quote": quote,
-    "summary": summary,
-    "about": about,
-    "stats": stats,
-    "help": help_,
-    "start": start,
-    "more": more,
-    "context": context,
-}

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
 from typing import Literal
 
 from bot.content.model import Library
-from bot.core.commands import CommandFn
 from bot.core.context import Context
 from bot.core.i18n import t
 from bot.core.types import Block, Reply, Request, Target
@@ -150,32 +148,26 @@ async def _show(ctx: Context, req: Request, lang: str) -> Reply:
     return await _state(ctx, lang, sub, "daily_on")
 
 
-def daily_command(on_change: Callable[[], None] | None = None) -> CommandFn:
-    """The /daily handler; on_change is called after a chat's schedule changed (to wake the scheduler)."""
-
-    async def daily(ctx: Context, req: Request) -> Reply:
-        """Daily quote in this chat: show it, set its time, or turn it off."""
-        lang = ctx.lang(req)
-        parsed = parse_args(req.args, ctx.catalog)
-        if parsed == "show":
-            return await _show(ctx, req, lang)
-        if isinstance(parsed, Problem):
-            return Reply((Block("hint", t(lang, parsed.key, **parsed.values)),), outcome="bad_input")
-        if not req.can_manage_chat:
-            return Reply((Block("hint", t(lang, "daily_denied")),), outcome="denied")
-        target = Target(req.platform, req.chat_id, req.thread_id)
-        now = ctx.clock()
-        if parsed == "off":
-            existing = await subs.find(ctx.store, target)
-            if existing is None or not await subs.turn_off(ctx.store, target, now):
-                return Reply((Block("text", t(lang, "daily_was_off")),))
-            return Reply((Block("text", t(lang, "daily_turned_off", time=format_minute(existing.minute),
-                                          zone=existing.zone)),))
-        zone = parsed.zone or ctx.settings.default_timezone
-        owner = ctx.store.hash_id(req.platform, req.user_id)
-        sub = await subs.save(ctx.store, target, owner, lang, parsed.minute, zone, parsed.talk, now)
-        if on_change is not None:
-            on_change()
-        return await _state(ctx, lang, sub, "daily_set")
-
-    return daily
+async def daily(ctx: Context, req: Request) -> Reply:
+    """Daily quote in this chat: show it, set its time, or turn it off (a change wakes the scheduler)."""
+    lang = ctx.lang(req)
+    parsed = parse_args(req.args, ctx.catalog)
+    if parsed == "show":
+        return await _show(ctx, req, lang)
+    if isinstance(parsed, Problem):
+        return Reply((Block("hint", t(lang, parsed.key, **parsed.values)),), outcome="bad_input")
+    if not req.can_manage_chat:
+        return Reply((Block("hint", t(lang, "daily_denied")),), outcome="denied")
+    target = Target(req.platform, req.chat_id, req.thread_id)
+    now = ctx.clock()
+    if parsed == "off":
+        existing = await subs.find(ctx.store, target)
+        if existing is None or not await subs.turn_off(ctx.store, target, now):
+            return Reply((Block("text", t(lang, "daily_was_off")),))
+        return Reply((Block("text", t(lang, "daily_turned_off", time=format_minute(existing.minute),
+                                      zone=existing.zone)),))
+    zone = parsed.zone or ctx.settings.default_timezone
+    owner = ctx.store.hash_id(req.platform, req.user_id)
+    sub = await subs.save(ctx.store, target, owner, lang, parsed.minute, zone, parsed.talk, now)
+    ctx.notify("daily")
+    return await _state(ctx, lang, sub, "daily_set")
