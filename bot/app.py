@@ -16,11 +16,12 @@ from bot.core.commands import PASSAGE_VALUE, quote_block
 from bot.core.context import Clock, Context, talk_topics, utc_now
 from bot.core.i18n import t
 from bot.core.router import Router, clean
+from bot.core.textsplit import clip
 from bot.core.types import Adapter, Block, CommandInfo, Reply, Request, Suggestion
 from bot.daily.scheduler import DailyScheduler
-from bot.ops import heartbeat_key
 from bot.registry import COMMANDS
 from bot.search.engine import SUGGEST_CONFIDENCE, SearchEngine
+from bot.storage import heartbeat, usage
 from bot.storage.store import Store
 
 log = logging.getLogger(__name__)
@@ -28,12 +29,6 @@ log = logging.getLogger(__name__)
 HEARTBEAT_SECONDS = 15.0
 RETENTION_CHECK_SECONDS = 6 * 3600.0
 SUGGESTION_TITLE_CHARS = 100
-
-
-def snippet(text: str, limit: int) -> str:
-    """The start of a text on one line, at most limit characters."""
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def daily_pick(quotes: tuple[Quote, ...], day: date, offset: int = 0) -> Quote:
@@ -45,8 +40,9 @@ class App:
     """The bot's core: answers requests, suggests passages, owns storage and background jobs."""
 
     def __init__(self, settings: Settings, library: Library, engine: SearchEngine, store: Store,
-                 clock: Clock = utc_now) -> None:
+                 clock: Clock = utc_now, wall: Callable[[], float] = time.time) -> None:
         self.settings = settings
+        self.wall = wall  # seconds since the epoch for heartbeats, which other processes compare with theirs
         self.default_language = settings.language
         self.ctx = Context(library, engine, store, settings, clock,
                            topics={talk.id: talk_topics(talk) for talk in library.talks})
@@ -123,8 +119,8 @@ class App:
         c = block.citation
         description = f"{c.speaker} · {c.section} ¶{c.paragraph}" if c else ""
         reply = Reply((block,), result_count=1, top_passage=passage.key, talk_id=passage.talk_id)
-        return Suggestion(PASSAGE_VALUE + passage.key, snippet(title, SUGGESTION_TITLE_CHARS),
-                          snippet(description, SUGGESTION_TITLE_CHARS), reply)
+        return Suggestion(PASSAGE_VALUE + passage.key, clip(title, SUGGESTION_TITLE_CHARS, one_line=True),
+                          clip(description, SUGGESTION_TITLE_CHARS, one_line=True), reply)
 
     def commands(self) -> list[CommandInfo]:
         """The user-facing commands, for menus and slash-command registration."""
@@ -154,16 +150,8 @@ class App:
 
     async def beat(self, stopped: bool = False) -> None:
         """Record every component's liveness in the heartbeat table (read by `transcript-bot health`)."""
-        now = time.time()
-        state = "stopped" if stopped else ""
-        rows = [(heartbeat_key("core"), now, int(not stopped), state)] + [
-            (heartbeat_key(name), now, int(adapter.is_connected() and not stopped), state)
-            for name, adapter in self.adapters.items()]
-
-        async def write(db: object) -> None:
-            await db.executemany(  # type: ignore[attr-defined]
-                "INSERT OR REPLACE INTO heartbeat (component, ts, connected, detail) VALUES (?, ?, ?, ?)", rows)
-        await self.store.write(write)
+        await heartbeat.beat(self.store, {name: adapter.is_connected() for name, adapter in self.adapters.items()},
+                             self.wall(), stopped)
 
     async def _heartbeat_loop(self) -> None:
         while True:
@@ -175,14 +163,8 @@ class App:
 
     async def prune_usage(self) -> int:
         """Delete usage rows older than BOT_LOG_RETENTION_DAYS; return how many."""
-        cutoff = self.ctx.clock().timestamp() - self.settings.log_retention_days * 86400
-
-        async def prune(db: object) -> int:
-            cursor = await db.execute("DELETE FROM usage WHERE ts < ?", (cutoff,))  # type: ignore[attr-defined]
-            await db.execute("DELETE FROM button_queries WHERE created < ?",  # type: ignore[attr-defined]
-                             (time.time() - 30 * 86400,))
-            return int(cursor.rowcount)
-        removed = await self.store.write(prune)
+        now = self.ctx.clock().timestamp()
+        removed = await usage.prune(self.store, now - self.settings.log_retention_days * 86400, now)
         if removed:
             log.info("pruned %d usage rows older than %d days", removed, self.settings.log_retention_days)
         return removed

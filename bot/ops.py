@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import contextlib
 import os
-import socket
 import sqlite3
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-import aiosqlite
-
 from bot.config import Settings
+from bot.daily.store import forget_owner
+from bot.storage.heartbeat import STOPPED, heartbeat_key, read_beats
 from bot.storage.store import Store
+from bot.storage.usage import forget_user
 
 HEALTH_MAX_AGE = 60.0  # seconds; the bot beats every 15 s
 HEALTH_BUSY_SECONDS = 2.0
@@ -58,12 +58,6 @@ def _connect_existing(path: Path, timeout: float) -> sqlite3.Connection:
     return sqlite3.connect(f"{path.resolve().as_uri()}?mode=rw", uri=True, timeout=timeout, isolation_level=None)
 
 
-def heartbeat_key(component: str) -> str:
-    """A component's heartbeat row for this host ("telegram@<hostname>"): processes on other hosts (or in
-    other containers) sharing the database write their own rows and never vouch for this one."""
-    return f"{component}@{socket.gethostname()}"
-
-
 def expected_components(settings: Settings) -> list[str]:
     """The heartbeats a healthy bot with these settings writes ("console" is not checked)."""
     names = ["core"]
@@ -87,13 +81,9 @@ def check_health(settings: Settings, *, now: float | None = None, max_age: float
             db.execute("ROLLBACK")
         except sqlite3.Error as exc:
             return Health(False, f"database not writable: {exc}")
-        try:
-            rows = db.execute("SELECT component, ts, connected, detail FROM heartbeat").fetchall()
-        except sqlite3.Error:  # a database the bot has not migrated yet
-            rows = []
+        beats = read_beats(db)
     finally:
         db.close()
-    beats = {str(component): (float(ts), bool(connected), str(detail)) for component, ts, connected, detail in rows}
     now = time.time() if now is None else now
     problems: list[str] = []
     seen: list[str] = []
@@ -103,7 +93,7 @@ def check_health(settings: Settings, *, now: float | None = None, max_age: float
             continue
         ts, connected, detail = beats[heartbeat_key(name)]
         age = max(0.0, now - ts)
-        if detail == "stopped":
+        if detail == STOPPED:
             problems.append(f"{name}: stopped {age:.0f} s ago")
         elif age > max_age:
             problems.append(f"{name}: no heartbeat for {age:.0f} s")
@@ -191,8 +181,6 @@ async def forget(settings: Settings, platform: str, user_id: str) -> Forgotten:
 
     Both deletions are idempotent: if anything stops in between, running forget again completes it.
     """
-    from bot.daily.store import forget_owner
-
     if not settings.database.is_file():
         raise OpsError(f"BOT_DATABASE={settings.database}: there is no database")
     if platform not in PLATFORMS:
@@ -203,11 +191,7 @@ async def forget(settings: Settings, platform: str, user_id: str) -> Forgotten:
     try:
         owner = store.hash_id(platform, user_id.strip())
 
-        async def delete_usage(db: aiosqlite.Connection) -> int:
-            cursor = await db.execute("DELETE FROM usage WHERE user_hash = ?", (owner,))
-            return max(0, cursor.rowcount)
-
-        usage = await store.write(delete_usage)
+        usage = await forget_user(store, owner)
         subscriptions = await forget_owner(store, owner)
         return Forgotten(owner, usage, max(0, subscriptions))
     finally:

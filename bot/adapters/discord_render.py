@@ -12,7 +12,7 @@ import discord
 import opencc
 from discord import app_commands
 
-from bot.core.textsplit import split_text
+from bot.core.textsplit import clip, split_text
 from bot.core.types import Block, Citation, Outcome, Reply, Suggestion
 
 TITLE_LIMIT = 256
@@ -64,12 +64,6 @@ class _Section:
 def neutralise(text: str) -> str:
     """Break @everyone/@here with a zero-width space so echoed text never reads as a mass mention."""
     return _MASS_MENTION.sub("@\u200b\\1", text)
-
-
-def clip(text: str, limit: int) -> str:
-    """Text stripped and cut to at most `limit` characters, ending in an ellipsis when cut."""
-    text = text.strip()
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
 def web_url(url: str | None) -> str | None:

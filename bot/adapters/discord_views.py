@@ -16,7 +16,8 @@ from typing import Any, Self
 import discord
 from discord import ui
 
-from bot.adapters.discord_render import clip, web_url
+from bot.adapters.discord_render import web_url
+from bot.core.textsplit import clip
 from bot.core.types import Button
 
 CUSTOM_ID_LIMIT = 100

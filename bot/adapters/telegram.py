@@ -56,6 +56,7 @@ from telegram.request import HTTPXRequest, RequestData
 
 from bot.adapters.telegram_render import keyboard, parse_callback, render_reply, strip_html
 from bot.config import TelegramSettings
+from bot.core.textsplit import clip
 from bot.core.types import ChatKind, CommandInfo, Core, DeliveryError, DeliveryFailure, Reply, Request, Target
 from bot.logs import RedactingFilter
 
@@ -276,7 +277,7 @@ def menu(infos: list[CommandInfo], chinese: bool) -> list[BotCommand]:
     commands = []
     for info in infos:
         text = " ".join(((info.help_zh or info.help_en) if chinese else info.help_en).split()) or info.name
-        commands.append(BotCommand(info.name, text if len(text) <= 256 else text[:255] + "…"))
+        commands.append(BotCommand(info.name, clip(text, 256)))
     return commands[:100]
 
 

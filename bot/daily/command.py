@@ -9,6 +9,7 @@ from typing import Literal
 from bot.content.model import Library
 from bot.core.context import Context
 from bot.core.i18n import t
+from bot.core.textsplit import clip
 from bot.core.types import Block, Reply, Request, Target
 from bot.daily import store as subs
 from bot.daily.schedule import (
@@ -49,7 +50,7 @@ class Problem:
 
 
 def _clip(word: str) -> str:
-    return word if len(word) <= MAX_WORD_CHARS else word[: MAX_WORD_CHARS - 1] + "…"
+    return clip(word, MAX_WORD_CHARS)
 
 
 def parse_args(args: str, library: Library) -> Choice | Problem | Literal["show", "off"]:
