@@ -59,12 +59,14 @@ from bot.adapters.discord_render import (
 )
 from bot.adapters.discord_views import build_view, button_type
 from bot.config import DiscordSettings
+from bot.core.delivery import deliver
 from bot.core.types import CommandInfo, Core, DeliveryError, DeliveryFailure, Reply, Request, Target
-from bot.logs import RedactingFilter
+from bot.logs import RedactingFilter, guard_loggers
 
 log = logging.getLogger(__name__)
 
 NO_MENTIONS = discord.AllowedMentions.none()
+WATCHED_LOGGERS = ("discord", "aiohttp", "asyncio", "bot.adapters.discord")
 ANSWER_WINDOW = 1.0  # seconds to wait for the core before deferring
 AUTOCOMPLETE_TIMEOUT = 2.0
 CHOICES_LIMIT = 25
@@ -77,14 +79,6 @@ Interaction = discord.Interaction[Any]
 CommandCallback = Callable[..., Coroutine[Any, Any, None]]
 class DiscordStartError(RuntimeError):
     """The adapter could not log in, connect to the gateway, or register its commands."""
-
-
-def _watched_loggers() -> list[logging.Logger]:
-    """The loggers whose records may carry a token: discord.*, aiohttp.*, asyncio, ours, and the root."""
-    prefixes = ("discord", "aiohttp", "asyncio", "bot.adapters.discord")
-    names = {"discord", "aiohttp", "asyncio", __name__}
-    names.update(n for n in logging.Logger.manager.loggerDict if n.startswith(prefixes))
-    return [logging.getLogger(), *(logging.getLogger(n) for n in sorted(names))]
 
 
 def _use_endpoints(settings: DiscordSettings) -> Callable[[], None]:
@@ -181,9 +175,8 @@ class DiscordAdapter:
         if self._client is not None:
             raise RuntimeError("the Discord adapter is already running")
         self._stopping = False
-        self._filtered = _watched_loggers()
-        for logger in self._filtered:
-            logger.addFilter(self._redactor)
+        # the loggers whose records may carry a token: discord.*, aiohttp.*, asyncio, ours, and the root
+        self._filtered = guard_loggers(self._redactor, WATCHED_LOGGERS, (__name__,), root=True)
         self._restore = _use_endpoints(self._settings)
         client = self._client = self._make_client()
         tree: app_commands.CommandTree[discord.Client] = app_commands.CommandTree(client)
@@ -492,40 +485,47 @@ class DiscordAdapter:
         and all of it within send_timeout. A timeout or a dropped connection after the request went out is
         DeliveryFailure.UNCERTAIN (it may have been posted), as is a reply posted in part.
         """
-        if target.platform != self.platform:
-            raise ValueError(f"a {target.platform} target given to the Discord adapter")
-        client = self._client
-        if client is None or client.is_closed():
-            raise DeliveryError(DeliveryFailure.TRANSIENT, "the Discord adapter is not running")
+        try:
+            async with asyncio.timeout(self._send_timeout):
+                await deliver(self, target, reply)
+        except TimeoutError as exc:  # the whole reply took too long: it may have been posted
+            raise DeliveryError(DeliveryFailure.UNCERTAIN, f"may have been posted: {self.reason(exc)}") from exc
+
+    # the delivery path's Courier: running, render, send_one, failure, reason
+
+    def running(self) -> bool:
+        """Whether the client is up to carry a broadcast."""
+        return self._client is not None and not self._client.is_closed()
+
+    def render(self, reply: Reply) -> list[dict[str, Any]]:
+        """The reply as message payloads, the buttons under the last."""
+        messages = render(reply)
+        view = build_view(reply.buttons, self._buttons)
+        return [_payload(m, view if index == len(messages) - 1 else None) for index, m in enumerate(messages)]
+
+    async def send_one(self, target: Target, message: dict[str, Any]) -> None:
+        """Post one message payload to the target channel or thread."""
         channel_id = target.thread_id or target.chat_id
         if not channel_id.isdigit():
             raise DeliveryError(DeliveryFailure.GONE, f"not a Discord channel id: {channel_id!r}")
-        channel = client.get_partial_messageable(int(channel_id))
-        messages = render(reply)
-        view = build_view(reply.buttons, self._buttons)
-        posted = 0
-        try:
-            async with asyncio.timeout(self._send_timeout):
-                for index, message in enumerate(messages):
-                    await channel.send(**_payload(message, view if index == len(messages) - 1 else None))
-                    posted += 1
-        except (discord.DiscordException, aiohttp.ClientError, OSError, TimeoutError) as exc:
-            raise self._delivery_error(exc, posted) from exc
+        assert self._client is not None
+        await self._client.get_partial_messageable(int(channel_id)).send(**message)
 
-    def _delivery_error(self, exc: BaseException, posted: int) -> DeliveryError:
+    def failure(self, exc: Exception) -> DeliveryError | None:
         """What a failed send means for the scheduler: UNCERTAIN when the message may have been posted."""
-        if posted:
-            return DeliveryError(DeliveryFailure.UNCERTAIN, f"posted in part, then {self._reason(exc)}")
+        if not isinstance(exc, discord.DiscordException | aiohttp.ClientError | OSError | TimeoutError):
+            return None
         if isinstance(exc, discord.Forbidden | discord.NotFound):
             return DeliveryError(DeliveryFailure.GONE, _http_reason(exc))
         if isinstance(exc, discord.RateLimited | discord.HTTPException | aiohttp.ClientConnectorError):
             # Discord answered with an error, or no connection could be made: nothing was posted
-            return DeliveryError(DeliveryFailure.TRANSIENT, self._reason(exc))
+            return DeliveryError(DeliveryFailure.TRANSIENT, self.reason(exc))
         if isinstance(exc, TimeoutError | aiohttp.ClientError | OSError):
-            return DeliveryError(DeliveryFailure.UNCERTAIN, f"may have been posted: {self._reason(exc)}")
+            return DeliveryError(DeliveryFailure.UNCERTAIN, f"may have been posted: {self.reason(exc)}")
         return DeliveryError(DeliveryFailure.UNCERTAIN, f"may have been posted: {_describe(exc)}")
 
-    def _reason(self, exc: BaseException) -> str:
+    def reason(self, exc: Exception) -> str:
+        """A send error in one line."""
         if isinstance(exc, discord.RateLimited):
             return f"rate limited for {exc.retry_after:.0f} s"
         if isinstance(exc, discord.HTTPException):
@@ -533,5 +533,6 @@ class DiscordAdapter:
         if isinstance(exc, TimeoutError) and not isinstance(exc, aiohttp.ClientError):
             return f"no answer from Discord in {self._send_timeout:g} s"
         return _describe(exc)
+
 
 __all__ = ["DiscordAdapter", "DiscordStartError"]
