@@ -32,12 +32,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import inspect
 import logging
-from collections.abc import Callable, Coroutine
-from functools import lru_cache
+from collections.abc import Callable
 from typing import Any
-from zoneinfo import available_timezones
 
 import aiohttp
 import discord
@@ -46,13 +43,13 @@ from discord import app_commands
 from discord.gateway import DiscordWebSocket
 from discord.http import Route
 
+from bot.adapters.discord_errors import delivery_error, describe, http_reason, send_reason
+from bot.adapters.discord_interactions import Interaction, Suggester, interaction_request, slash_command, zones
 from bot.adapters.discord_render import (
-    NOTICES,
     Notice,
     Outgoing,
     Translator,
     choices,
-    described,
     localised,
     notice,
     render,
@@ -60,7 +57,8 @@ from bot.adapters.discord_render import (
 from bot.adapters.discord_views import build_view, button_type
 from bot.config import DiscordSettings
 from bot.core.delivery import deliver
-from bot.core.types import CommandInfo, Core, DeliveryError, DeliveryFailure, Reply, Request, Target
+from bot.core.i18n import t
+from bot.core.types import Core, DeliveryError, DeliveryFailure, Reply, Request, Target
 from bot.logs import RedactingFilter, guard_loggers
 
 log = logging.getLogger(__name__)
@@ -72,11 +70,7 @@ AUTOCOMPLETE_TIMEOUT = 2.0
 CHOICES_LIMIT = 25
 GUILD_READY_TIMEOUT = 0.1  # without the guilds intent no GUILD_CREATE follows READY: nothing to wait for
 CLOSE_TIMEOUT = 2.0
-_CONTEXTS = app_commands.AppCommandContext(guild=True, dm_channel=True, private_channel=True)
-_INSTALLS = app_commands.AppInstallationType(guild=True, user=True)
 
-Interaction = discord.Interaction[Any]
-CommandCallback = Callable[..., Coroutine[Any, Any, None]]
 class DiscordStartError(RuntimeError):
     """The adapter could not log in, connect to the gateway, or register its commands."""
 
@@ -108,34 +102,10 @@ def _payload(message: Outgoing, view: discord.ui.View | None) -> dict[str, Any]:
     return payload
 
 
-@lru_cache(maxsize=1)
-def _zones() -> tuple[str, ...]:
-    """Every IANA time zone name, sorted."""
-    return tuple(sorted(available_timezones()))
-
-
-def _is_bot_dm(interaction: Interaction) -> bool:
-    """True in the user's DM with the bot (not in a group DM, nor in a DM with another person)."""
-    context = interaction.context
-    if context.guild or context.dm_channel or context.private_channel:
-        return context.dm_channel
-    return interaction.guild_id is None and isinstance(interaction.channel, discord.DMChannel)
-
-
 def _retrieve(task: asyncio.Future[Any]) -> None:
     """Mark a task's outcome as seen (its awaiter, if any, handles it)."""
     if not task.cancelled():
         task.exception()
-
-
-def _http_reason(error: discord.HTTPException) -> str:
-    """"403 50001: Missing Access"."""
-    return f"{error.status} {error.code}: {error.text or error.response.reason}"
-
-
-def _describe(error: BaseException | None) -> str:
-    """An exception as "Type: message"."""
-    return f"{type(error).__name__}: {error}" if error is not None else "it stopped"
 
 
 class DiscordAdapter:
@@ -248,9 +218,9 @@ class DiscordAdapter:
         except discord.LoginFailure:
             raise DiscordStartError("Discord rejected the bot token (401): check DISCORD_BOT_TOKEN") from None
         except discord.HTTPException as exc:
-            raise DiscordStartError(f"the Discord API refused the login: {_http_reason(exc)}") from exc
+            raise DiscordStartError(f"the Discord API refused the login: {http_reason(exc)}") from exc
         except (aiohttp.ClientError, OSError, TimeoutError) as exc:
-            raise DiscordStartError(f"cannot reach the Discord API at {Route.BASE}: {_describe(exc)}") from exc
+            raise DiscordStartError(f"cannot reach the Discord API at {Route.BASE}: {describe(exc)}") from exc
 
     async def _until_ready(self, client: discord.Client, runner: asyncio.Task[None]) -> None:
         """Wait for READY on every shard, or fail with the reason the connection could not be made."""
@@ -268,7 +238,7 @@ class DiscordAdapter:
                 # discord.py trips over its own missing websocket when the very first connection fails;
                 # the connection error it was handling is the real reason.
                 error = error.__context__
-            raise DiscordStartError(f"could not connect to the Discord gateway at {gateway}: {_describe(error)}")
+            raise DiscordStartError(f"could not connect to the Discord gateway at {gateway}: {describe(error)}")
         raise DiscordStartError(f"no READY from the Discord gateway at {gateway} within {self._start_timeout:g} s")
 
     async def _sync(self, tree: app_commands.CommandTree[discord.Client]) -> None:
@@ -284,7 +254,7 @@ class DiscordAdapter:
                 synced = await tree.sync()
         except discord.HTTPException as exc:
             if exc.status < 500:
-                raise DiscordStartError(f"Discord refused the slash commands ({where}): {_http_reason(exc)}") from exc
+                raise DiscordStartError(f"Discord refused the slash commands ({where}): {http_reason(exc)}") from exc
             log.warning("could not sync slash commands (%s): %s; Discord keeps the previous ones", where, exc)
         except (aiohttp.ClientError, OSError, TimeoutError) as exc:
             log.warning("could not sync slash commands (%s): %r; Discord keeps the previous ones", where, exc)
@@ -297,7 +267,7 @@ class DiscordAdapter:
             return
         error = task.exception()
         if not self._stopping:
-            log.error("the Discord gateway connection ended: %s", _describe(error))
+            log.error("the Discord gateway connection ended: %s", describe(error))
 
     async def _shutdown(self) -> None:
         """Close the client, end the gateway task, undo the endpoint and logging changes."""
@@ -307,7 +277,7 @@ class DiscordAdapter:
             try:
                 await asyncio.wait_for(client.close(), CLOSE_TIMEOUT)
             except (TimeoutError, aiohttp.ClientError, OSError) as exc:
-                log.warning("closing the Discord connection: %s", _describe(exc))
+                log.warning("closing the Discord connection: %s", describe(exc))
             await client.http.close()
         if runner is not None:
             if not runner.done():
@@ -325,48 +295,13 @@ class DiscordAdapter:
 
     def _slash_commands(self) -> list[app_commands.Command[Any, ..., None]]:
         """One slash command per core command offered on Discord, its options as the core declares them."""
-        return [app_commands.Command(
-            name=info.name, description=described(info.help_en or info.name, info.help_zh),
-            callback=self._callback(info), allowed_contexts=_CONTEXTS, allowed_installs=_INSTALLS,
-        ) for info in self._core.commands() if info.offered_on(self.platform)]
-
-    def _callback(self, info: CommandInfo) -> CommandCallback:
-        """A slash command callback whose signature is the command's options; the values become its arguments."""
-        answer, name = self._answer, info.name
-        names = [option.name for option in info.options]
-
-        async def callback(interaction: discord.Interaction[Any], **values: str | None) -> None:
-            await answer(interaction, name, " ".join(v.strip() for v in (values.get(n) for n in names)
-                                                     if v and v.strip()))
-
-        first = inspect.Parameter("interaction", inspect.Parameter.POSITIONAL_OR_KEYWORD,
-                                  annotation=discord.Interaction)
-        params = [inspect.Parameter(o.name, inspect.Parameter.KEYWORD_ONLY, annotation=str if o.required
-                                    else str | None, default=inspect.Parameter.empty if o.required else None)
-                  for o in sorted(info.options, key=lambda o: not o.required)]
-        callback.__signature__ = inspect.Signature([first, *params])  # type: ignore[attr-defined]
-        callback.__name__ = callback.__qualname__ = f"slash_{name}"
-        described_options = {o.name: described(o.help_en, o.help_zh) for o in info.options}
-        suggesters = {"passages": self._suggest, "zones": self._suggest_timezone}
-        completions = {o.name: suggesters[o.suggest] for o in info.options if o.suggest}
-        if described_options:
-            app_commands.describe(**described_options)(callback)
-        if completions:
-            app_commands.autocomplete(**completions)(callback)
-        return callback
+        suggesters: dict[str, Suggester] = {"passages": self._suggest, "zones": self._suggest_timezone}
+        return [slash_command(info, self._answer, suggesters) for info in self._core.commands()
+                if info.offered_on(self.platform)]
 
     def _request(self, interaction: Interaction, command: str, args: str) -> Request:
         """The platform-neutral request for an interaction."""
-        if interaction.channel_id is None:
-            raise ValueError("an interaction without a channel")
-        private = _is_bot_dm(interaction)
-        perms = interaction.permissions
-        return Request(
-            platform=self.platform, chat_id=str(interaction.channel_id), user_id=str(interaction.user.id),
-            command=command, args=args, locale=str(interaction.locale.value),
-            chat_kind="private" if private else "group", thread_id=None,
-            can_manage_chat=private or perms.administrator or perms.manage_channels or perms.manage_guild,
-        )
+        return interaction_request(interaction, self.platform, command, args)
 
     async def _answer(self, interaction: Interaction, command: str, args: str) -> None:
         """Ask the core and respond: directly if the answer is quick, else defer and follow up."""
@@ -375,7 +310,7 @@ class DiscordAdapter:
             self._inflight.add(me)
         try:
             if self._stopping:
-                await self._notice(interaction, "stopping")
+                await self._notice(interaction, "restarting")
                 return
             pending = asyncio.ensure_future(self._core.handle(self._request(interaction, command, args)))
             pending.add_done_callback(_retrieve)  # if the interaction dies first, the core still finishes
@@ -411,7 +346,7 @@ class DiscordAdapter:
     async def _on_click(self, interaction: Interaction, target: tuple[str, str] | None) -> None:
         """A callback button: run its command for the clicker, or say it expired."""
         if target is None:
-            await self._notice(interaction, "expired")
+            await self._notice(interaction, "stale_button")
             return
         try:
             await self._answer(interaction, *target)
@@ -430,21 +365,21 @@ class DiscordAdapter:
             log.warning("/%s: the interaction expired before it was answered", command)
             return
         if isinstance(error, discord.HTTPException):
-            log.warning("/%s: Discord refused the answer: %s", command, _http_reason(error))
+            log.warning("/%s: Discord refused the answer: %s", command, http_reason(error))
         else:
             log.error("/%s failed", command, exc_info=error)
         await self._notice(interaction, "error")
 
     async def _notice(self, interaction: Interaction, key: Notice) -> None:
         """A short ephemeral message in the user's language."""
-        payload = _payload(notice(localised(*NOTICES[key], str(interaction.locale.value))), None)
+        payload = _payload(notice(localised(t("en", key), t("zh", key), str(interaction.locale.value))), None)
         try:
             if interaction.response.is_done():
                 await interaction.followup.send(ephemeral=True, **payload)
             else:
                 await interaction.response.send_message(ephemeral=True, **payload)
         except discord.HTTPException as exc:
-            log.warning("could not send the %s notice: %s", key, _http_reason(exc))
+            log.warning("could not send the %s notice: %s", key, http_reason(exc))
 
     # autocomplete
 
@@ -463,9 +398,9 @@ class DiscordAdapter:
     async def _suggest_timezone(self, interaction: Interaction, current: str) -> list[app_commands.Choice[str]]:
         """IANA time zones containing what the user has typed."""
         needle = current.strip().lower().replace(" ", "_")
-        zones = [app_commands.Choice(name=z, value=z) for z in _zones() if needle in z.lower()][:CHOICES_LIMIT]
-        await self._offer(interaction, zones)
-        return zones
+        offered = [app_commands.Choice(name=z, value=z) for z in zones() if needle in z.lower()][:CHOICES_LIMIT]
+        await self._offer(interaction, offered)
+        return offered
 
     @staticmethod
     async def _offer(interaction: Interaction, offered: list[app_commands.Choice[str]]) -> None:
@@ -473,7 +408,7 @@ class DiscordAdapter:
         try:
             await interaction.response.autocomplete(offered)
         except discord.HTTPException as exc:
-            log.warning("could not answer autocomplete: %s", _http_reason(exc))
+            log.warning("could not answer autocomplete: %s", http_reason(exc))
 
     # broadcasts
 
@@ -513,26 +448,11 @@ class DiscordAdapter:
 
     def failure(self, exc: Exception) -> DeliveryError | None:
         """What a failed send means for the scheduler: UNCERTAIN when the message may have been posted."""
-        if not isinstance(exc, discord.DiscordException | aiohttp.ClientError | OSError | TimeoutError):
-            return None
-        if isinstance(exc, discord.Forbidden | discord.NotFound):
-            return DeliveryError(DeliveryFailure.GONE, _http_reason(exc))
-        if isinstance(exc, discord.RateLimited | discord.HTTPException | aiohttp.ClientConnectorError):
-            # Discord answered with an error, or no connection could be made: nothing was posted
-            return DeliveryError(DeliveryFailure.TRANSIENT, self.reason(exc))
-        if isinstance(exc, TimeoutError | aiohttp.ClientError | OSError):
-            return DeliveryError(DeliveryFailure.UNCERTAIN, f"may have been posted: {self.reason(exc)}")
-        return DeliveryError(DeliveryFailure.UNCERTAIN, f"may have been posted: {_describe(exc)}")
+        return delivery_error(exc, self._send_timeout)
 
     def reason(self, exc: Exception) -> str:
         """A send error in one line."""
-        if isinstance(exc, discord.RateLimited):
-            return f"rate limited for {exc.retry_after:.0f} s"
-        if isinstance(exc, discord.HTTPException):
-            return _http_reason(exc)
-        if isinstance(exc, TimeoutError) and not isinstance(exc, aiohttp.ClientError):
-            return f"no answer from Discord in {self._send_timeout:g} s"
-        return _describe(exc)
+        return send_reason(exc, self._send_timeout)
 
 
 __all__ = ["DiscordAdapter", "DiscordStartError"]

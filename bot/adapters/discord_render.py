@@ -36,12 +36,7 @@ _COLOURS: dict[Outcome, discord.Colour] = {
 _MASS_MENTION = re.compile(r"@(everyone|here)")
 _TRADITIONAL = opencc.OpenCC("s2twp")
 
-Notice = Literal["expired", "error", "stopping"]
-NOTICES: dict[Notice, tuple[str, str]] = {
-    "expired": ("This button has expired. Please run the command again.", "这个按钮已失效，请重新输入命令。"),
-    "error": ("Sorry, something went wrong. Please try again.", "抱歉，出了点问题，请再试一次。"),
-    "stopping": ("The bot is restarting. Please try again in a minute.", "机器人正在重启，请稍后再试。"),
-}
+Notice = Literal["stale_button", "error", "restarting"]  # i18n message keys of the adapter's own notices
 
 
 @dataclass(frozen=True, slots=True)

@@ -39,7 +39,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     "context_title": {"en": "In context", "zh": "上下文"},
     "stale_button": {
         "en": "This button has expired. Please ask again.",
-        "zh": "这个按钮已过期，请重新提问。",
+        "zh": "这个按钮已失效，请重新提问。",
     },
     "button_more": {"en": "More", "zh": "更多"},
     "button_context": {"en": "Context", "zh": "上下文"},
