@@ -9,8 +9,8 @@ from typing import TextIO
 
 from bot.config import Settings
 from bot.daily import store as subs
+from bot.daily.deliveries import TickReport
 from bot.daily.schedule import format_minute
-from bot.daily.scheduler import TickReport
 from bot.runtime import send_daily_now
 from bot.storage.store import Store
 

@@ -16,7 +16,7 @@ from bot.adapters.console import ConsoleAdapter
 from bot.app import App
 from bot.config import Settings
 from bot.core.types import Adapter, CommandInfo, Core, Reply, Request, Suggestion
-from bot.daily.scheduler import TickReport
+from bot.daily.deliveries import TickReport
 from bot.logs import protect_handlers
 from bot.storage import heartbeat
 

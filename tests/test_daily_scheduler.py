@@ -741,7 +741,7 @@ async def test_a_delivery_is_cut_off_after_its_time_limit(app: App, clock: Fixed
 
 async def test_an_error_after_the_claim_releases_it_and_is_logged(app: App, clock: FixedClock, adapter: FakeAdapter,
                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
-    from bot.daily import scheduler
+    from bot.daily import deliveries as delivery_module
 
     clock.now = utc(2025, 6, 1, 7, 0)
     await subscribe(app, "08:00 UTC")
@@ -749,7 +749,7 @@ async def test_an_error_after_the_claim_releases_it_and_is_logged(app: App, cloc
     def broken(*args: object) -> Reply:
         raise KeyError("no such passage")
 
-    monkeypatch.setattr(scheduler, "broadcast_reply", broken)
+    monkeypatch.setattr(delivery_module, "broadcast_reply", broken)
     clock.now = utc(2025, 6, 1, 8, 0)
     report = await app.daily.tick()
     assert report.retrying == 1 and adapter.attempts == 0
