@@ -63,8 +63,8 @@ from bot.core.types import CommandInfo, Core, DeliveryError, DeliveryFailure, Re
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
-App = Application[Any, Any, Any, Any, Any, Any]
-Context = ContextTypes.DEFAULT_TYPE
+PTBApp = Application[Any, Any, Any, Any, Any, Any]  # the library's application (not bot.app.App)
+PTBContext = ContextTypes.DEFAULT_TYPE  # the library's callback context (not bot.core.context.Context)
 
 ALLOWED_UPDATES = ("message", "channel_post", "callback_query", "inline_query")
 ADMIN_STATUSES = (ChatMember.ADMINISTRATOR, ChatMember.OWNER)
@@ -80,7 +80,7 @@ class TelegramAdapter:
         self._core = core
         self._settings = settings
         self._tuning = tuning or TelegramTuning()
-        self._app: App | None = None
+        self._app: PTBApp | None = None
         self._requests: tuple[TrackedRequest, ...] = ()
         self._stopping = False
         self._online = False
@@ -181,7 +181,7 @@ class TelegramAdapter:
 
     # ----- building ----------------------------------------------------------------------------
 
-    def _build(self) -> App:
+    def _build(self) -> PTBApp:
         tuning, settings = self._tuning, self._settings
         timeouts = {
             "connect_timeout": tuning.connect_timeout,
@@ -204,7 +204,7 @@ class TelegramAdapter:
             group_max_rate=tuning.group_rate,
             max_retries=tuning.rate_limit_retries,
         )
-        app: App = (
+        app: PTBApp = (
             builder.request(self._requests[0])
             .get_updates_request(self._requests[1])
             .rate_limiter(limiter)
@@ -215,7 +215,7 @@ class TelegramAdapter:
         self._add_handlers(app)
         return app
 
-    def _add_handlers(self, app: App) -> None:
+    def _add_handlers(self, app: PTBApp) -> None:
         new = filters.UpdateType.MESSAGE | filters.UpdateType.CHANNEL_POST
         names = {n.lower() for info in self._core.commands() for n in (info.name, *info.aliases)}
         known = sorted(n for n in names if valid_command(n))
@@ -229,7 +229,7 @@ class TelegramAdapter:
         app.add_handler(InlineQueryHandler(self._on_inline))
         app.add_error_handler(self._on_error)
 
-    async def _start_updates(self, app: App) -> None:
+    async def _start_updates(self, app: PTBApp) -> None:
         settings, updater = self._settings, app.updater
         if updater is None:
             raise RuntimeError("the Telegram application has no updater")
@@ -260,7 +260,7 @@ class TelegramAdapter:
             except TelegramError as exc:
                 log.warning("telegram: could not set the command menu (%s): %s", code or "default", describe(exc))
 
-    async def _close(self, app: App) -> None:
+    async def _close(self, app: PTBApp) -> None:
         """Tear down whatever is still up: updates, the application, the HTTP connections."""
         if app.updater is not None and app.updater.running:
             await app.updater.stop()
@@ -272,14 +272,14 @@ class TelegramAdapter:
 
     # ----- incoming updates --------------------------------------------------------------------
 
-    async def _on_command(self, update: Update, context: Context) -> None:
+    async def _on_command(self, update: Update, context: PTBContext) -> None:
         """A known command (PTB's CommandHandler has already dropped /cmd@OtherBot)."""
         message = update.effective_message
         if message is not None and message.text:
             name, _, args = command_of(message.text)
             await self._respond(context.bot, message, update.effective_user, name, args)
 
-    async def _on_other_command(self, update: Update, context: Context) -> None:
+    async def _on_other_command(self, update: Update, context: PTBContext) -> None:
         """An unknown command: answered in private chats, in groups only when addressed to this bot."""
         message = update.effective_message
         if message is None or not message.text:
@@ -290,7 +290,7 @@ class TelegramAdapter:
         if message.chat.type == ChatType.PRIVATE or addressee is not None:
             await self._respond(context.bot, message, update.effective_user, name, args)
 
-    async def _on_private_text(self, update: Update, context: Context) -> None:
+    async def _on_private_text(self, update: Update, context: PTBContext) -> None:
         """Plain text in a private chat is a question."""
         message = update.effective_message
         if message is None or not message.text or not message.text.strip():
@@ -299,7 +299,7 @@ class TelegramAdapter:
             return  # a passage the user just posted from inline mode, not a question
         await self._respond(context.bot, message, update.effective_user, "ask", message.text.strip())
 
-    async def _on_migration(self, update: Update, context: Context) -> None:
+    async def _on_migration(self, update: Update, context: PTBContext) -> None:
         """A group became a supergroup: tell the core so subscriptions follow it."""
         message = update.effective_message
         if message is not None and message.migrate_to_chat_id:
@@ -307,7 +307,7 @@ class TelegramAdapter:
         elif message is not None and message.migrate_from_chat_id:
             await self._core.chat_migrated(PLATFORM, str(message.migrate_from_chat_id), str(message.chat.id))
 
-    async def _on_callback(self, update: Update, context: Context) -> None:
+    async def _on_callback(self, update: Update, context: PTBContext) -> None:
         """A button press: run its command for the presser, post the answer, and always answer the query."""
         query = update.callback_query
         if query is None:
@@ -334,7 +334,7 @@ class TelegramAdapter:
         await self._post.answer(bot, message.chat, reply, thread, reply_to)
         return True
 
-    async def _on_inline(self, update: Update, context: Context) -> None:
+    async def _on_inline(self, update: Update, context: PTBContext) -> None:
         """Inline mode: passages matching the query (today's picks when it is empty)."""
         query = update.inline_query
         if query is None:
@@ -350,7 +350,7 @@ class TelegramAdapter:
             )
             await self._post.retrying(call, idempotent=True)
 
-    async def _on_error(self, update: object, context: Context) -> None:
+    async def _on_error(self, update: object, context: PTBContext) -> None:
         """Log an error from a handler in one line; the traceback only at DEBUG."""
         exc = context.error
         if exc is None:

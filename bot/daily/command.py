@@ -14,12 +14,12 @@ from bot.core.types import Block, Reply, Request, Target
 from bot.daily import store as subs
 from bot.daily.schedule import (
     EXAMPLE,
+    fold_word,
     format_minute,
     local_day,
     looks_like_time,
     looks_like_zone,
     next_delivery,
-    normalise,
     parse_time,
     resolve_zone,
     zone_of,
@@ -56,13 +56,13 @@ def _clip(word: str) -> str:
 def parse_args(args: str, library: Library) -> Choice | Problem | Literal["show", "off"]:
     """Read /daily's arguments: nothing or 'status' shows, 'off' stops, else a time, then a zone and a talk."""
     words = args.split()
-    if normalise(" ".join(words)) in SHOW_WORDS:
+    if fold_word(" ".join(words)) in SHOW_WORDS:
         return "show"
-    if len(words) == 1 and normalise(words[0]) in OFF_WORDS:
+    if len(words) == 1 and fold_word(words[0]) in OFF_WORDS:
         return "off"
-    if normalise(words[0]) in ON_WORDS:
+    if fold_word(words[0]) in ON_WORDS:
         words = words[1:]
-    if len(words) > 1 and normalise(words[1]) in MERIDIEM:
+    if len(words) > 1 and fold_word(words[1]) in MERIDIEM:
         words = [words[0] + words[1], *words[2:]]
     if not words:
         return Problem("daily_need_time", {"example": EXAMPLE})
