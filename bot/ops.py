@@ -12,6 +12,7 @@ from pathlib import Path
 
 from bot.config import Settings
 from bot.daily.store import forget_owner
+from bot.storage.files import connect_existing, probe_write_lock, seal_copy, table_counts
 from bot.storage.heartbeat import STOPPED, heartbeat_key, read_beats
 from bot.storage.store import Store
 from bot.storage.usage import forget_user
@@ -51,13 +52,6 @@ class Forgotten:
     subscriptions: int
 
 
-def _connect_existing(path: Path, timeout: float) -> sqlite3.Connection:
-    """A connection to an existing database file (never creates one)."""
-    if not path.is_file():
-        raise FileNotFoundError(f"{path} does not exist")
-    return sqlite3.connect(f"{path.resolve().as_uri()}?mode=rw", uri=True, timeout=timeout, isolation_level=None)
-
-
 def expected_components(settings: Settings) -> list[str]:
     """The heartbeats a healthy bot with these settings writes ("console" is not checked)."""
     names = ["core"]
@@ -72,13 +66,12 @@ def check_health(settings: Settings, *, now: float | None = None, max_age: float
     """Healthy when the database takes a write lock and every expected component beat recently and is connected."""
     path = settings.database
     try:
-        db = _connect_existing(path, HEALTH_BUSY_SECONDS)
+        db = connect_existing(path, HEALTH_BUSY_SECONDS)
     except (OSError, sqlite3.Error) as exc:
         return Health(False, f"database not writable: {exc}")
     try:
         try:
-            db.execute("BEGIN IMMEDIATE")
-            db.execute("ROLLBACK")
+            probe_write_lock(db)
         except sqlite3.Error as exc:
             return Health(False, f"database not writable: {exc}")
         beats = read_beats(db)
@@ -115,13 +108,6 @@ def _fsync_dir(folder: Path) -> None:
             os.close(fd)
 
 
-def table_counts(db: sqlite3.Connection) -> dict[str, int]:
-    """Rows per table (SQLite's own tables left out)."""
-    names = [str(r[0]) for r in db.execute(
-        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")]
-    return {name: int(db.execute(f'SELECT COUNT(*) FROM "{name}"').fetchone()[0]) for name in names}
-
-
 def backup(database: Path, target: Path, *, folder: bool = False, now: datetime | None = None) -> BackupResult:
     """Copy the database with SQLite's online backup (safe while the bot runs) and publish it atomically.
 
@@ -144,17 +130,16 @@ def backup(database: Path, target: Path, *, folder: bool = False, now: datetime 
         raise OpsError(f"backup: cannot write {target}: {exc.strerror}") from None
     try:
         try:
-            source = _connect_existing(database, BACKUP_BUSY_SECONDS)
+            source = connect_existing(database, BACKUP_BUSY_SECONDS)
         except (OSError, sqlite3.Error) as exc:
             raise OpsError(f"backup: cannot open {database}: {exc}") from None
         try:
             copy = sqlite3.connect(temp, isolation_level=None)
             try:
                 source.backup(copy)  # all pages in one step: one consistent snapshot
-                copy.execute("PRAGMA journal_mode=DELETE")
-                check = copy.execute("PRAGMA integrity_check").fetchone()
-                if check is None or check[0] != "ok":
-                    raise OpsError(f"backup: the copy failed its integrity check: {check}")
+                problem = seal_copy(copy)
+                if problem is not None:
+                    raise OpsError(f"backup: the copy failed its integrity check: {problem}")
                 counts = table_counts(copy)
             finally:
                 copy.close()
