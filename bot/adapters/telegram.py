@@ -14,7 +14,6 @@ from telegram import (
     Bot,
     CallbackQuery,
     Chat,
-    ChatMember,
     InlineKeyboardMarkup,
     Message,
     Update,
@@ -29,9 +28,6 @@ from telegram.error import (
     TelegramError,
 )
 from telegram.ext import (
-    AIORateLimiter,
-    Application,
-    ApplicationBuilder,
     CallbackQueryHandler,
     CommandHandler,
     ContextTypes,
@@ -43,7 +39,7 @@ from telegram.ext import (
 from bot.adapters.telegram_errors import delivery_error, describe
 from bot.adapters.telegram_logs import protect_logs, token_secrets
 from bot.adapters.telegram_render import keyboard, parse_callback, render_reply
-from bot.adapters.telegram_send import Poster, TelegramTuning
+from bot.adapters.telegram_send import Poster, PTBApp, TelegramTuning, build_application
 from bot.adapters.telegram_updates import (
     PLATFORM,
     TrackedRequest,
@@ -63,11 +59,9 @@ from bot.core.types import CommandInfo, Core, DeliveryError, DeliveryFailure, Re
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
-PTBApp = Application[Any, Any, Any, Any, Any, Any]  # the library's application (not bot.app.App)
 PTBContext = ContextTypes.DEFAULT_TYPE  # the library's callback context (not bot.core.context.Context)
 
 ALLOWED_UPDATES = ("message", "channel_post", "callback_query", "inline_query")
-ADMIN_STATUSES = (ChatMember.ADMINISTRATOR, ChatMember.OWNER)
 # ----- the adapter ---------------------------------------------------------------------------------
 
 
@@ -193,25 +187,7 @@ class TelegramAdapter:
             TrackedRequest(self._report_link, connection_pool_size=64, **timeouts),
             TrackedRequest(self._report_link, connection_pool_size=2, **timeouts),
         )
-        builder = ApplicationBuilder().token(settings.token)
-        if settings.base_url:
-            base = settings.base_url.rstrip("/")
-            builder = builder.base_url(base)
-            if base.endswith("/bot"):
-                builder = builder.base_file_url(base.removesuffix("/bot") + "/file/bot")
-        limiter = AIORateLimiter(
-            overall_max_rate=tuning.overall_rate,
-            group_max_rate=tuning.group_rate,
-            max_retries=tuning.rate_limit_retries,
-        )
-        app: PTBApp = (
-            builder.request(self._requests[0])
-            .get_updates_request(self._requests[1])
-            .rate_limiter(limiter)
-            .concurrent_updates(tuning.concurrent_updates)
-            .job_queue(None)
-            .build()
-        )
+        app = build_application(settings, tuning, *self._requests)
         self._add_handlers(app)
         return app
 
@@ -401,16 +377,7 @@ class TelegramAdapter:
         info = self._info(command)
         if chat.type not in (ChatType.GROUP, ChatType.SUPERGROUP) or info is None or not info.needs_rights(args):
             return True
-        if message is not None and message.sender_chat is not None and message.sender_chat.id == chat.id:
-            return True  # an anonymous administrator
-        if user is None:
-            return False
-        try:
-            member = await self._post.retrying(functools.partial(chat.get_member, user.id), idempotent=True)
-        except Exception as exc:  # unknown rights mean no rights; the command is still answered
-            log.warning("telegram: could not check admin rights: %s", describe(exc))
-            return False
-        return member.status in ADMIN_STATUSES
+        return await self._post.is_admin(chat, user, message)
 
     def _info(self, command: str) -> CommandInfo | None:
         for info in self._core.commands():

@@ -8,19 +8,33 @@ import functools
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any, TypeVar
 
-from telegram import Bot, CallbackQuery, Chat, InlineKeyboardMarkup, LinkPreviewOptions, Message, ReplyParameters
+from telegram import (
+    Bot,
+    CallbackQuery,
+    Chat,
+    ChatMember,
+    InlineKeyboardMarkup,
+    LinkPreviewOptions,
+    Message,
+    ReplyParameters,
+    User,
+)
 from telegram.constants import ChatAction, ParseMode
 from telegram.error import BadRequest, ChatMigrated, TelegramError
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
+from telegram.request import HTTPXRequest
 
 from bot.adapters.telegram_errors import describe, may_retry
 from bot.adapters.telegram_render import keyboard, render_reply, strip_html
+from bot.config import TelegramSettings
 from bot.core.types import Core, Reply
 
 log = logging.getLogger("bot.adapters.telegram")
 
 T = TypeVar("T")
+ADMIN_STATUSES = (ChatMember.ADMINISTRATOR, ChatMember.OWNER)
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 
 
@@ -42,6 +56,34 @@ class TelegramTuning:
     stop_timeout: float = 7.5  # stop() returns within this
     typing_after: float = 0.5  # show "typing…" when the core takes longer than this
     inline_cache_time: int = 30
+
+
+PTBApp = Application[Any, Any, Any, Any, Any, Any]  # the library's application (not bot.app.App)
+
+
+def build_application(settings: TelegramSettings, tuning: TelegramTuning, requests: HTTPXRequest,
+                      updates: HTTPXRequest) -> PTBApp:
+    """The library's application: our transports, the rate limiter, the Bot API base URL if one is set."""
+    builder = ApplicationBuilder().token(settings.token)
+    if settings.base_url:
+        base = settings.base_url.rstrip("/")
+        builder = builder.base_url(base)
+        if base.endswith("/bot"):
+            builder = builder.base_file_url(base.removesuffix("/bot") + "/file/bot")
+    limiter = AIORateLimiter(
+        overall_max_rate=tuning.overall_rate,
+        group_max_rate=tuning.group_rate,
+        max_retries=tuning.rate_limit_retries,
+    )
+    app: PTBApp = (
+        builder.request(requests)
+        .get_updates_request(updates)
+        .rate_limiter(limiter)
+        .concurrent_updates(tuning.concurrent_updates)
+        .job_queue(None)
+        .build()
+    )
+    return app
 
 
 class Poster:
@@ -140,3 +182,16 @@ class Poster:
                 log.info("telegram: %s; retrying in %.1fs", describe(exc), delays[attempt])
                 await asyncio.sleep(delays[attempt])
                 attempt += 1
+
+    async def is_admin(self, chat: Chat, user: User | None, message: Message | None) -> bool:
+        """Whether the sender administers the group (an anonymous administrator does); unknown rights mean no."""
+        if message is not None and message.sender_chat is not None and message.sender_chat.id == chat.id:
+            return True  # an anonymous administrator
+        if user is None:
+            return False
+        try:
+            member = await self.retrying(functools.partial(chat.get_member, user.id), idempotent=True)
+        except Exception as exc:  # unknown rights mean no rights; the command is still answered
+            log.warning("telegram: could not check admin rights: %s", describe(exc))
+            return False
+        return member.status in ADMIN_STATUSES
