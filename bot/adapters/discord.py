@@ -38,11 +38,17 @@ from typing import Any
 
 import aiohttp
 import discord
-import yarl
 from discord import app_commands
 from discord.gateway import DiscordWebSocket
-from discord.http import Route
 
+from bot.adapters.discord_connect import (
+    NO_MENTIONS,
+    DiscordStartError,
+    login,
+    make_client,
+    sync_commands,
+    use_endpoints,
+)
 from bot.adapters.discord_errors import delivery_error, describe, http_reason, send_reason
 from bot.adapters.discord_interactions import Interaction, Suggester, interaction_request, slash_command, zones
 from bot.adapters.discord_render import (
@@ -63,32 +69,11 @@ from bot.logs import RedactingFilter, guard_loggers
 
 log = logging.getLogger(__name__)
 
-NO_MENTIONS = discord.AllowedMentions.none()
 WATCHED_LOGGERS = ("discord", "aiohttp", "asyncio", "bot.adapters.discord")
 ANSWER_WINDOW = 1.0  # seconds to wait for the core before deferring
 AUTOCOMPLETE_TIMEOUT = 2.0
 CHOICES_LIMIT = 25
-GUILD_READY_TIMEOUT = 0.1  # without the guilds intent no GUILD_CREATE follows READY: nothing to wait for
 CLOSE_TIMEOUT = 2.0
-
-class DiscordStartError(RuntimeError):
-    """The adapter could not log in, connect to the gateway, or register its commands."""
-
-
-def _use_endpoints(settings: DiscordSettings) -> Callable[[], None]:
-    """Point discord.py at the configured REST base and gateway; returns a function that undoes it."""
-    saved_base, saved_gateway = Route.BASE, DiscordWebSocket.DEFAULT_GATEWAY
-    if settings.api_base_url:
-        Route.BASE = settings.api_base_url.rstrip("/")
-    if settings.gateway_url:
-        DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(settings.gateway_url)
-
-    def restore() -> None:
-        Route.BASE = saved_base
-        DiscordWebSocket.DEFAULT_GATEWAY = saved_gateway
-
-    return restore
-
 
 def _payload(message: Outgoing, view: discord.ui.View | None) -> dict[str, Any]:
     """Keyword arguments for any discord.py send/edit call; mentions are always off."""
@@ -147,8 +132,8 @@ class DiscordAdapter:
         self._stopping = False
         # the loggers whose records may carry a token: discord.*, aiohttp.*, asyncio, ours, and the root
         self._filtered = guard_loggers(self._redactor, WATCHED_LOGGERS, (__name__,), root=True)
-        self._restore = _use_endpoints(self._settings)
-        client = self._client = self._make_client()
+        self._restore = use_endpoints(self._settings)
+        client = self._client = make_client(self._settings)
         tree: app_commands.CommandTree[discord.Client] = app_commands.CommandTree(client)
         tree.error(self._on_command_error)
         for command in self._slash_commands():
@@ -156,10 +141,10 @@ class DiscordAdapter:
         client.add_dynamic_items(self._buttons)
         try:
             await tree.set_translator(Translator())
-            await self._login(client)
+            await login(client, self._settings.token)
             self._runner = asyncio.create_task(client.connect(reconnect=True), name="discord-gateway")
             await self._until_ready(client, self._runner)
-            await self._sync(tree)
+            await sync_commands(tree, self._settings.guild_id)
         except BaseException:
             await self._shutdown()
             raise
@@ -194,34 +179,6 @@ class DiscordAdapter:
         ws: DiscordWebSocket | None = client.ws
         return ws is not None and ws.open
 
-    def _make_client(self) -> discord.Client:
-        """A client with no intents and no caches; sharded when a shard count is configured."""
-        settings = self._settings
-        intents = discord.Intents.none()
-        cache = discord.MemberCacheFlags.none()
-        if settings.shard_count:
-            return discord.AutoShardedClient(
-                intents=intents, shard_count=settings.shard_count,
-                shard_ids=list(settings.shard_ids or range(settings.shard_count)),
-                allowed_mentions=NO_MENTIONS, max_messages=None, member_cache_flags=cache,
-                chunk_guilds_at_startup=False, guild_ready_timeout=GUILD_READY_TIMEOUT,
-            )
-        return discord.Client(
-            intents=intents, allowed_mentions=NO_MENTIONS, max_messages=None, member_cache_flags=cache,
-            chunk_guilds_at_startup=False, guild_ready_timeout=GUILD_READY_TIMEOUT,
-        )
-
-    async def _login(self, client: discord.Client) -> None:
-        """Check the token over REST (GET /users/@me), turning failures into DiscordStartError."""
-        try:
-            await client.login(self._settings.token)
-        except discord.LoginFailure:
-            raise DiscordStartError("Discord rejected the bot token (401): check DISCORD_BOT_TOKEN") from None
-        except discord.HTTPException as exc:
-            raise DiscordStartError(f"the Discord API refused the login: {http_reason(exc)}") from exc
-        except (aiohttp.ClientError, OSError, TimeoutError) as exc:
-            raise DiscordStartError(f"cannot reach the Discord API at {Route.BASE}: {describe(exc)}") from exc
-
     async def _until_ready(self, client: discord.Client, runner: asyncio.Task[None]) -> None:
         """Wait for READY on every shard, or fail with the reason the connection could not be made."""
         ready = asyncio.create_task(client.wait_until_ready())
@@ -240,26 +197,6 @@ class DiscordAdapter:
                 error = error.__context__
             raise DiscordStartError(f"could not connect to the Discord gateway at {gateway}: {describe(error)}")
         raise DiscordStartError(f"no READY from the Discord gateway at {gateway} within {self._start_timeout:g} s")
-
-    async def _sync(self, tree: app_commands.CommandTree[discord.Client]) -> None:
-        """Register the commands (with one server when guild_id is set); only a 4xx is fatal."""
-        guild_id = self._settings.guild_id
-        where = f"server {guild_id}" if guild_id else "global"
-        try:
-            if guild_id:
-                guild = discord.Object(id=guild_id)
-                tree.copy_global_to(guild=guild)
-                synced = await tree.sync(guild=guild)
-            else:
-                synced = await tree.sync()
-        except discord.HTTPException as exc:
-            if exc.status < 500:
-                raise DiscordStartError(f"Discord refused the slash commands ({where}): {http_reason(exc)}") from exc
-            log.warning("could not sync slash commands (%s): %s; Discord keeps the previous ones", where, exc)
-        except (aiohttp.ClientError, OSError, TimeoutError) as exc:
-            log.warning("could not sync slash commands (%s): %r; Discord keeps the previous ones", where, exc)
-        else:
-            log.info("synced %d slash commands (%s)", len(synced), where)
 
     def _runner_done(self, task: asyncio.Task[None]) -> None:
         """Report a gateway connection that ended on its own (is_connected() turns false)."""
