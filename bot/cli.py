@@ -4,37 +4,31 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import dataclasses
 import importlib
 import json
 import logging
 import os
-import signal
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import Any, TextIO
 
 from bot.arguments import check_arguments, quiet_stdout
 from bot.config import ConfigError, Settings, check_startup, load_settings, unknown_variables
 from bot.content.loader import ContentError, load_library, long_paragraphs
 from bot.content.model import Passage
-from bot.core.types import Adapter, CommandInfo, Reply, Request, Suggestion
-from bot.logs import protect_handlers, setup_logging
+from bot.logs import setup_logging
 from bot.ops import HEALTH_MAX_AGE, PLATFORMS, OpsError, backup, check_health, forget, require_database
+from bot.registry import COMMANDS, reserved_name
+from bot.runtime import run_bot
 from bot.search.engine import SearchEngine
-from bot.shutdown import SHUTDOWN_SECONDS, DaemonExecutor, ShutdownGuard, bounded
+from bot.shutdown import ShutdownGuard
+from bot.storage import usage
 from bot.storage.store import StorageError, Store, clean_text
 
-if TYPE_CHECKING:
-    from bot.app import App
-
-
 log = logging.getLogger("bot")
-STOP_SECONDS = 9.0  # adapters finish in-flight replies within this
-DAILY_STOP_SECONDS = 3.0
-SAME_SIGNAL_SECONDS = 1.0  # a repeat this soon is the same signal delivered twice, not a second request
 
 
 def _speaker(engine: SearchEngine, passage: Passage) -> str:
@@ -118,8 +112,6 @@ def cmd_eval(settings: Settings, args: argparse.Namespace, out: TextIO) -> int:
 
 def cmd_check_content(settings: Settings, args: argparse.Namespace, out: TextIO) -> int:
     """Validate the content folder; print a summary or the first problem."""
-    from bot.daily.command import reserved_name
-
     library = load_library(Path(args.dir) if args.dir else settings.content_dir, reserved_name)
     glossary = sum(len(t.glossary) for t in library.talks)
     out.write(f"OK: {len(library.talks)} talk(s), {len(library.passages)} passages, {len(library.quotes)} "
@@ -135,18 +127,11 @@ async def _stats(settings: Settings, out: TextIO, days: int) -> int:
     require_database(settings.database, "no database there yet (has the bot run with it?)")
     store = await Store.open(settings.database, settings.hash_salt)
     try:
-        per_day = await store.read(
-            "SELECT date(ts, 'unixepoch') AS day, COUNT(*), SUM(result_count = 0 AND command IN ('ask','quote')) "
-            "FROM usage WHERE ts >= strftime('%s','now') - ? * 86400 GROUP BY day ORDER BY day", (days,))
-        top = await store.read(
-            "SELECT query, COUNT(*) AS n FROM usage WHERE command IN ('ask','quote') AND query != '' "
-            "GROUP BY query ORDER BY n DESC, query LIMIT 15")
-        empty = await store.read(
-            "SELECT query, COUNT(*) AS n FROM usage WHERE command IN ('ask','quote','inline','autocomplete') "
-            "AND outcome = 'no_match' AND query != '' GROUP BY query ORDER BY n DESC, query LIMIT 15")
-        by_platform = await store.read(
-            "SELECT platform, command, COUNT(*), ROUND(AVG(latency_ms), 2) FROM usage "
-            "GROUP BY platform, command ORDER BY platform, COUNT(*) DESC")
+        searching = [spec.name for spec in COMMANDS if any(o.suggest == "passages" for o in spec.options)]
+        per_day = await usage.per_day(store, time.time() - days * 86400, searching)
+        top = await usage.top_queries(store, searching, 15)
+        empty = await usage.top_queries(store, [*searching, *usage.LOOKUPS], 15, unanswered=True)
+        by_platform = await usage.by_platform(store)
     finally:
         await store.close()
     out.write(f"Commands per day (last {days} days):\n")
@@ -167,195 +152,6 @@ async def _stats(settings: Settings, out: TextIO, days: int) -> int:
 def cmd_stats(settings: Settings, args: argparse.Namespace, out: TextIO) -> int:
     """Usage report from the log: commands per day, top queries, queries that found nothing."""
     return asyncio.run(_stats(settings, out, args.days))
-
-
-def _adapters(settings: Settings, app: object) -> list[object]:
-    adapters: list[object] = []
-    if settings.telegram is not None:
-        from bot.adapters.telegram import TelegramAdapter
-
-        adapters.append(TelegramAdapter(app, settings.telegram))  # type: ignore[arg-type]
-    if settings.discord is not None:
-        from bot.adapters.discord import DiscordAdapter
-
-        adapters.append(DiscordAdapter(app, settings.discord))  # type: ignore[arg-type]
-    return adapters
-
-
-class DrainingCore:
-    """The core as the console sees it: counts requests in flight; once closed, new ones wait forever
-    (they are cancelled unanswered when the console stops) while those already running finish."""
-
-    def __init__(self, app: App) -> None:
-        self.app = app
-        self.default_language = app.default_language
-        self._open = True
-        self._inflight = 0
-        self._idle = asyncio.Event()
-        self._idle.set()
-
-    async def _gate(self) -> None:
-        if not self._open:
-            await asyncio.Event().wait()
-        self._inflight += 1
-        self._idle.clear()
-
-    def _leave(self) -> None:
-        self._inflight -= 1
-        if self._inflight == 0:
-            self._idle.set()
-
-    async def handle(self, request: Request) -> Reply:
-        await self._gate()
-        try:
-            return await self.app.handle(request)
-        finally:
-            self._leave()
-
-    async def suggest(self, request: Request, limit: int) -> list[Suggestion]:
-        await self._gate()
-        try:
-            return await self.app.suggest(request, limit)
-        finally:
-            self._leave()
-
-    def commands(self) -> list[CommandInfo]:
-        return self.app.commands()
-
-    async def chat_migrated(self, platform: str, old_chat_id: str, new_chat_id: str) -> None:
-        await self.app.chat_migrated(platform, old_chat_id, new_chat_id)
-
-    def register(self, adapter: Adapter) -> None:
-        self.app.register(adapter)
-
-    async def drain(self) -> None:
-        """Take no new requests; return when those in flight have been answered."""
-        self._open = False
-        await self._idle.wait()
-
-
-async def _stop_adapters(adapters: list[Adapter], console: Adapter | None, gate: DrainingCore | None,
-                         seconds: float) -> None:
-    """Stop every adapter at once (each stops taking updates and finishes its in-flight replies), all within
-    one deadline; the console first lets its in-flight command finish."""
-
-    async def stop_console() -> None:
-        assert console is not None and gate is not None
-        try:
-            await asyncio.wait_for(gate.drain(), seconds)
-        except TimeoutError:
-            log.warning("console: a command still running at shutdown is abandoned")
-        await console.stop()
-
-    async def stop(adapter: Adapter) -> None:
-        try:
-            await (stop_console() if adapter is console else adapter.stop())
-        except Exception as exc:
-            log.warning("%s adapter did not stop cleanly: %s", adapter.platform, exc)
-
-    tasks = [asyncio.create_task(stop(adapter), name=f"stop-{adapter.platform}") for adapter in adapters]
-    if not tasks:
-        return
-    _, pending = await asyncio.wait(tasks, timeout=seconds)
-    for task in pending:
-        log.warning("%s adapter did not stop within %.0f s", task.get_name().removeprefix("stop-"), seconds)
-        task.cancel()
-    if pending:
-        await asyncio.wait(pending, timeout=1.0)
-
-
-async def _start_unless_stopped(adapter: Adapter, stop: asyncio.Event) -> bool:
-    """Start an adapter; a stop signal while it is still connecting abandons the start (False)."""
-    starting = asyncio.create_task(adapter.start(), name=f"start-{adapter.platform}")
-    stopping = asyncio.create_task(stop.wait())
-    await asyncio.wait({starting, stopping}, return_when=asyncio.FIRST_COMPLETED)
-    stopping.cancel()
-    if starting.done():
-        starting.result()  # a failed start raises here
-        return True
-    log.info("%s adapter: start abandoned, the bot is stopping", adapter.platform)
-    starting.cancel()
-    await asyncio.wait({starting}, timeout=STOP_SECONDS / 3)
-    return False
-
-
-async def run_bot(settings: Settings, guard: ShutdownGuard | None = None) -> int:
-    """Start every configured adapter (the console when no token is set) and serve until told to stop.
-
-    SIGTERM or SIGINT: the daily scheduler stops (its pending deliveries released, sends under way finished
-    briefly), adapters stop taking updates and finish in-flight replies (within STOP_SECONDS), then the usage
-    log is flushed and the database closed; the exit code is 0. With a guard, the stop (after a signal or
-    the end of the console's input) has a deadline of guard.seconds, and a second signal exits at once.
-    """
-    from bot.adapters.console import ConsoleAdapter
-    from bot.app import App
-
-    loop = asyncio.get_running_loop()
-    loop.set_default_executor(DaemonExecutor())
-    stop = asyncio.Event()
-
-    signals: list[float] = []
-
-    def on_signal(name: str) -> None:
-        now = loop.time()
-        if signals and now - signals[0] < SAME_SIGNAL_SECONDS:
-            return  # one signal delivered twice (timeout(1) signals the process and its group)
-        signals.append(now)
-        if len(signals) > 1:
-            log.info("%s received again while stopping", name)
-            if guard is not None:
-                guard.force(f"a second {name}")
-            return
-        log.info("%s received: stopping", name)
-        if guard is not None:
-            guard.arm()
-        stop.set()
-
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        with contextlib.suppress(NotImplementedError, RuntimeError):
-            loop.add_signal_handler(sig, on_signal, sig.name)
-    app = await App.create(settings)
-    started: list[Adapter] = []
-    gate: DrainingCore | None = None
-    console: ConsoleAdapter | None = None
-    code = 0
-    try:
-        adapters: list[Adapter] = _adapters(settings, app)  # type: ignore[assignment]
-        gate = DrainingCore(app) if settings.console_enabled else None
-        console = ConsoleAdapter(gate) if gate is not None else None
-        if console is not None:
-            adapters.append(console)
-        for adapter in adapters:
-            app.register(adapter)
-        for adapter in adapters:
-            if not await _start_unless_stopped(adapter, stop):
-                break
-            started.append(adapter)
-            log.info("%s adapter started", adapter.platform)
-        protect_handlers()  # handlers the platform libraries may have added while starting
-        app.start_background()
-        waits = [asyncio.create_task(stop.wait())]
-        if console is not None and len(adapters) == 1:
-            waits.append(asyncio.create_task(console.done.wait()))
-        await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
-        for task in waits:
-            task.cancel()
-        log.info("shutting down")
-    except Exception as exc:
-        log.error("could not start: %s", exc)
-        code = 1
-    finally:
-        if guard is not None:
-            guard.arm()  # whatever started the stop (a signal, the end of input, an error), it ends in time
-        budget = guard.seconds if guard is not None else SHUTDOWN_SECONDS
-        deadline = loop.time() + budget
-        # the daily scheduler first: deliveries not yet sending release their claims (the restarted process
-        # sends them), sends under way finish while the adapters can still carry them
-        await bounded(app.daily.stop(), DAILY_STOP_SECONDS, "the daily scheduler")
-        await _stop_adapters(started, console, gate, max(0.5, min(STOP_SECONDS, deadline - loop.time() - 1.0)))
-        if await bounded(app.close(), deadline - loop.time() - 0.2, "closing the database"):
-            log.info("stopped: usage log flushed, database closed")
-    return code
 
 
 def cmd_run(settings: Settings, args: argparse.Namespace, out: TextIO) -> int:
@@ -403,11 +199,11 @@ def cmd_forget(settings: Settings, args: argparse.Namespace, out: TextIO) -> int
 
 
 def _add_daily_commands(sub: Any) -> None:
-    """The `daily` operator subcommands, once the daily-broadcast package provides bot.daily.cli."""
+    """The `daily` operator subcommands, when bot.cli_daily is installed with the daily-broadcast package."""
     try:
-        module = importlib.import_module("bot.daily.cli")
+        module = importlib.import_module("bot.cli_daily")
     except ModuleNotFoundError as exc:
-        if exc.name in ("bot.daily", "bot.daily.cli"):
+        if exc.name == "bot.cli_daily":
             return  # not there (yet); a missing dependency inside it is a real error
         raise
     module.add_daily_commands(sub)

@@ -1,4 +1,4 @@
-"""Stopping in time: the deadline once the bot begins to stop, and an executor whose threads never hold up exit."""
+"""Stopping in time: the deadline once the bot begins to stop, and shutdown steps that cannot hang it."""
 
 from __future__ import annotations
 
@@ -7,17 +7,11 @@ import contextlib
 import logging
 import os
 import threading
-import time
 from collections.abc import Awaitable, Callable
-from concurrent.futures import Future, ThreadPoolExecutor
-from typing import ParamSpec, TypeVar
 
 log = logging.getLogger("bot")
 SHUTDOWN_SECONDS = 10.0  # documented: once told to stop, the process ends within this, whatever hangs
 FORCED_EXIT = 1
-
-P = ParamSpec("P")
-T = TypeVar("T")
 
 
 class ShutdownGuard:
@@ -71,50 +65,3 @@ async def bounded(step: Awaitable[None], seconds: float, what: str) -> bool:
         log.warning("%s did not finish cleanly: %s", what, task.exception())
         return False
     return True
-
-
-class DaemonExecutor(ThreadPoolExecutor):
-    """The loop's default executor, on daemon threads that shutdown does not wait for.
-
-    The console reads stdin with a blocking readline() in an executor thread; with the standard executor a
-    pipe that stays open would keep the process alive after SIGTERM (asyncio.run and interpreter exit both
-    join that thread). Short jobs (DNS lookups) still finish: shutdown waits for them up to a bound.
-    """
-
-    JOIN_SECONDS = 1.0
-
-    def __init__(self) -> None:
-        super().__init__(max_workers=1, thread_name_prefix="bot-io")
-        self._live: set[threading.Thread] = set()
-        self._guard = threading.Lock()
-
-    def submit(self, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> Future[T]:
-        future: Future[T] = Future()
-
-        def work() -> None:
-            try:
-                if future.set_running_or_notify_cancel():
-                    try:
-                        result = fn(*args, **kwargs)
-                    except BaseException as exc:
-                        future.set_exception(exc)
-                    else:
-                        future.set_result(result)
-            finally:
-                with self._guard:
-                    self._live.discard(thread)
-
-        thread = threading.Thread(target=work, name="bot-io", daemon=True)
-        with self._guard:
-            self._live.add(thread)
-        thread.start()
-        return future
-
-    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
-        if wait:
-            deadline = time.monotonic() + self.JOIN_SECONDS
-            with self._guard:
-                live = list(self._live)
-            for thread in live:
-                thread.join(max(0.0, deadline - time.monotonic()))
-        super().shutdown(wait=False, cancel_futures=cancel_futures)

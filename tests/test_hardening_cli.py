@@ -6,16 +6,16 @@ import os
 import sqlite3
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
-from bot.app import BUTTON_DAYS, App
+from bot.app import App
 from bot.content.loader import load_library
 from bot.core.types import Request
 from bot.daily.command import Choice, Problem, parse_args
 from bot.search.engine import SearchEngine
+from bot.storage.usage import BUTTON_DAYS
 
 from .conftest import REPO, SEED_TALK
 
@@ -104,7 +104,8 @@ async def test_more_with_a_unicode_digit_is_bad_input(app: App) -> None:
 
 async def test_button_state_is_pruned_at_30_days_even_when_usage_is_kept(app: App) -> None:
     assert app.settings.log_retention_days >= 0
-    old, fresh = time.time() - (BUTTON_DAYS + 1) * 86400, time.time()
+    now = app.ctx.clock().timestamp()
+    old, fresh = now - (BUTTON_DAYS + 1) * 86400, now
     for key, created in (("old", old), ("fresh", fresh)):
         app.store.submit_row("INSERT INTO button_queries (key, query, talk, created) VALUES (?, 'q', NULL, ?)",
                              (key, created))
@@ -222,9 +223,9 @@ async def test_a_stuck_shutdown_step_is_abandoned_within_the_deadline(
     import signal
     import threading
 
-    from bot import cli
+    from bot import runtime
     from bot.daily.scheduler import DailyScheduler
-    from bot.shutdown import FORCED_EXIT
+    from bot.shutdown import FORCED_EXIT, ShutdownGuard
 
     release = asyncio.Event()
     started = asyncio.Event()
@@ -258,11 +259,11 @@ async def test_a_stuck_shutdown_step_is_abandoned_within_the_deadline(
         apps.append(await create(*args, **kwargs))  # type: ignore[arg-type]
         return apps[-1]
 
-    monkeypatch.setattr(cli, "_adapters", lambda settings, app: [Idle()])
+    monkeypatch.setattr(runtime, "platform_adapters", lambda settings, app: [Idle()])
     monkeypatch.setattr(DailyScheduler, "stop", stuck)
     monkeypatch.setattr(App, "create", recording_create)
-    guard = cli.ShutdownGuard(3.0, lambda code: (forced.append(code), fired.set()))
-    running = asyncio.create_task(cli.run_bot(dataclasses.replace(settings, console=False), guard))  # type: ignore[type-var]
+    guard = ShutdownGuard(3.0, lambda code: (forced.append(code), fired.set()))
+    running = asyncio.create_task(runtime.run_bot(dataclasses.replace(settings, console=False), guard))  # type: ignore[type-var]
     try:
         await asyncio.wait_for(started.wait(), 30)
         signal.raise_signal(signal.SIGTERM)

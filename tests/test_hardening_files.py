@@ -13,8 +13,8 @@ import pytest
 from bot.app import App
 from bot.content.files import MAX_FILE_BYTES, FileRefused, read_limited
 from bot.content.loader import ContentError, load_library, load_talk, talk_files
-from bot.daily.command import reserved_name
 from bot.ops import OpsError, backup
+from bot.registry import reserved_name
 from bot.storage.store import salt_path
 
 from .conftest import SEED_TALK
