@@ -14,12 +14,15 @@ from bot.content.loader import load_library
 from bot.content.model import Library, Passage, Quote
 from bot.core.commands import PASSAGE_VALUE, quote_block
 from bot.core.context import Clock, Context, talk_topics, utc_now
+from bot.core.feedback import COMMAND as FEEDBACK
+from bot.core.feedback import feedback
 from bot.core.i18n import COMMAND_HELP, t
 from bot.core.router import Router, clean
 from bot.core.types import Adapter, Block, CommandInfo, Reply, Request, Suggestion
 from bot.daily.command import daily_command
 from bot.daily.scheduler import DailyScheduler
 from bot.ops import heartbeat_key
+from bot.report.command import report
 from bot.search.engine import SUGGEST_CONFIDENCE, SearchEngine
 from bot.storage.store import Store
 
@@ -57,6 +60,8 @@ class App:
         self._migration_hooks: list[Callable[[str, str, str], Awaitable[None]]] = []
         self.daily = DailyScheduler(self.ctx, self.adapters)
         self.router.add("daily", daily_command(self.daily.wake))
+        self.router.add(FEEDBACK, feedback)  # hidden: pressed, not typed (so not in /help or the menus)
+        self.router.add("report", report)  # hidden: owners only
         self.on_migration(self.daily.chat_migrated)
         self.on_close(self.daily.stop)
 

@@ -1,4 +1,4 @@
-"""Command line: run | search | eval | stats | check-content | health | backup | forget (also `python -m bot`)."""
+"""Command line: run | search | eval | stats | report | check-content | health | backup | forget (`python -m bot`)."""
 
 from __future__ import annotations
 
@@ -24,8 +24,9 @@ from bot.content.model import Passage
 from bot.core.types import Adapter, CommandInfo, Reply, Request, Suggestion
 from bot.logs import protect_handlers, setup_logging
 from bot.ops import HEALTH_MAX_AGE, PLATFORMS, OpsError, backup, check_health, forget
+from bot.report.cli import add_report_commands
 from bot.search.engine import SearchEngine
-from bot.storage.store import StorageError, Store, clean_text
+from bot.storage.store import StorageError, clean_text
 
 if TYPE_CHECKING:
     from bot.app import App
@@ -123,45 +124,6 @@ def cmd_check_content(settings: Settings, args: argparse.Namespace, out: TextIO)
     for talk in library.talks:
         out.write(f"  {talk.id}: {talk.title} ({len(talk.passages)} passages) — {talk.path}\n")
     return 0
-
-
-async def _stats(settings: Settings, out: TextIO, days: int) -> int:
-    if not settings.database.is_file():
-        raise OpsError(f"BOT_DATABASE={settings.database}: no database there yet (has the bot run with it?)")
-    store = await Store.open(settings.database, settings.hash_salt)
-    try:
-        per_day = await store.read(
-            "SELECT date(ts, 'unixepoch') AS day, COUNT(*), SUM(result_count = 0 AND command IN ('ask','quote')) "
-            "FROM usage WHERE ts >= strftime('%s','now') - ? * 86400 GROUP BY day ORDER BY day", (days,))
-        top = await store.read(
-            "SELECT query, COUNT(*) AS n FROM usage WHERE command IN ('ask','quote') AND query != '' "
-            "GROUP BY query ORDER BY n DESC, query LIMIT 15")
-        empty = await store.read(
-            "SELECT query, COUNT(*) AS n FROM usage WHERE command IN ('ask','quote','inline','autocomplete') "
-            "AND outcome = 'no_match' AND query != '' GROUP BY query ORDER BY n DESC, query LIMIT 15")
-        by_platform = await store.read(
-            "SELECT platform, command, COUNT(*), ROUND(AVG(latency_ms), 2) FROM usage "
-            "GROUP BY platform, command ORDER BY platform, COUNT(*) DESC")
-    finally:
-        await store.close()
-    out.write(f"Commands per day (last {days} days):\n")
-    for day, count, unanswered in per_day:
-        out.write(f"  {day}  {count:>6}  ({unanswered or 0} unanswered)\n")
-    out.write("Top queries:\n")
-    for query, count in top:
-        out.write(f"  {count:>5}  {str(query)[:80]}\n")
-    out.write("Queries that found nothing:\n")
-    for query, count in empty:
-        out.write(f"  {count:>5}  {str(query)[:80]}\n")
-    out.write("By platform and command (count, mean latency ms):\n")
-    for platform, command, count, latency in by_platform:
-        out.write(f"  {platform:<9} {command:<13} {count:>7}  {latency}\n")
-    return 0
-
-
-def cmd_stats(settings: Settings, args: argparse.Namespace, out: TextIO) -> int:
-    """Usage report from the log: commands per day, top queries, queries that found nothing."""
-    return asyncio.run(_stats(settings, out, args.days))
 
 
 def _adapters(settings: Settings, app: object) -> list[object]:
@@ -447,9 +409,7 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("file")
     ev.add_argument("--json", action="store_true")
     ev.set_defaults(fn=cmd_eval)
-    stats = sub.add_parser("stats", help="usage report from the log")
-    stats.add_argument("--days", type=int, default=14)
-    stats.set_defaults(fn=cmd_stats)
+    add_report_commands(sub)
     check = sub.add_parser("check-content", help="validate the talk files")
     check.add_argument("dir", nargs="?")
     check.set_defaults(fn=cmd_check_content)

@@ -75,6 +75,27 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX daily_deliveries_date ON daily_deliveries (local_date);
     CREATE INDEX daily_deliveries_status ON daily_deliveries (status);
     """,
+    # 3: answers that carry 👍/👎 buttons (key -> query and passage, kept when the talk goes) and one vote per
+    # hashed user per answer
+    """
+    CREATE TABLE feedback_answers (
+        key TEXT PRIMARY KEY,
+        command TEXT NOT NULL,
+        query TEXT NOT NULL,
+        talk TEXT,
+        passage TEXT,
+        created REAL NOT NULL
+    );
+    CREATE TABLE feedback_votes (
+        answer_key TEXT NOT NULL,
+        user_hash TEXT NOT NULL,
+        platform TEXT NOT NULL,
+        vote INTEGER NOT NULL CHECK (vote IN (-1, 1)),
+        ts REAL NOT NULL,
+        PRIMARY KEY (answer_key, user_hash)
+    );
+    CREATE INDEX feedback_votes_vote ON feedback_votes (vote);
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

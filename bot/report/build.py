@@ -1,0 +1,54 @@
+"""Write the report file: gather the figures, render the page, write a temporary file and rename it."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sqlite3
+import tempfile
+from pathlib import Path
+
+from bot.report.data import ReportData, collect, connect
+from bot.report.page import PassageText, render
+
+
+class ReportError(RuntimeError):
+    """The report cannot be made; the message says why in one line."""
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Write text to path through a temporary file in the same folder, renamed into place."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temp)
+        raise
+
+
+def build_report(database: Path, out: Path, days: int | None = None, talk: str | None = None,
+                 passage_text: PassageText | None = None, now: float | None = None) -> ReportData:
+    """Make the report of a database into out (an HTML file); return its figures."""
+    if not database.is_file():
+        raise ReportError(f"BOT_DATABASE={database}: no database there yet (has the bot run with it?)")
+    if out.is_dir():
+        raise ReportError(f"--out {out}: expected a file name such as report.html; it is a folder")
+    try:
+        db = connect(database)
+        try:
+            data = collect(db, days, talk, now)
+        finally:
+            db.close()
+    except sqlite3.Error as exc:
+        raise ReportError(f"BOT_DATABASE={database}: cannot read the usage log ({exc})") from None
+    try:
+        write_atomically(out, render(data, passage_text))
+    except OSError as exc:
+        raise ReportError(f"--out {out}: cannot write the report ({exc.strerror or exc})") from None
+    return data
