@@ -45,6 +45,7 @@ from discord import app_commands
 from discord.gateway import DiscordWebSocket
 from discord.http import Route
 
+from bot.adapters.discord_files import add_file, report_command
 from bot.adapters.discord_render import (
     NOTICES,
     Notice,
@@ -356,6 +357,8 @@ class DiscordAdapter:
                 name=info.name, description=described(info.help_en or info.name, info.help_zh), callback=callback,
                 allowed_contexts=_CONTEXTS, allowed_installs=_INSTALLS,
             ))
+        if self._settings.owner_ids:
+            commands.append(report_command(self._answer))
         return commands
 
     def _callbacks(self) -> dict[str, CommandCallback]:
@@ -442,9 +445,12 @@ class DiscordAdapter:
                 await interaction.delete_original_response()
         for index, message in enumerate(messages):
             payload = _payload(message, view if index == len(messages) - 1 else None)
+            editing = index == 0 and deferred and not ephemeral
+            if reply.attachment is not None and index == len(messages) - 1:
+                payload = add_file(payload, reply.attachment, editing)
             if index == 0 and not deferred:
                 await interaction.response.send_message(ephemeral=ephemeral, **payload)
-            elif index == 0 and not ephemeral:
+            elif editing:
                 await interaction.edit_original_response(**payload)
             else:
                 await interaction.followup.send(ephemeral=ephemeral, **payload)

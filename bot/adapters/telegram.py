@@ -54,6 +54,7 @@ from telegram.ext import (
 )
 from telegram.request import HTTPXRequest, RequestData
 
+from bot.adapters.telegram_files import send_document, toast_text
 from bot.adapters.telegram_render import keyboard, parse_callback, render_reply, strip_html
 from bot.config import TelegramSettings
 from bot.core.types import ChatKind, CommandInfo, Core, DeliveryError, DeliveryFailure, Reply, Request, Target
@@ -541,26 +542,28 @@ class TelegramAdapter:
         if query is None:
             return
         with self._tracked():
-            stale = False  # a failure below still answers the query, just without the "expired" text
+            toast: str | None = None  # a failure below still answers the query, just without a text
             try:
-                stale = not await self._run_button(context.bot, query)
+                toast = await self._run_button(context.bot, query)
             finally:
-                lang = language(query.from_user.language_code, self._core.default_language)
-                await self._answer_query(query, EXPIRED[lang] if stale else None)
+                await self._answer_query(query, toast)
 
-    async def _run_button(self, bot: Bot, query: CallbackQuery) -> bool:
-        """Answer a button's command in its chat; False when the button is invalid or stale."""
+    async def _run_button(self, bot: Bot, query: CallbackQuery) -> str | None:
+        """Answer a button's command in its chat; the toast to show instead ("expired", or an ephemeral reply)."""
         parsed, message = parse_callback(query.data), query.message
+        lang = language(query.from_user.language_code, self._core.default_language)
         if parsed is None or message is None:
-            return False
+            return EXPIRED[lang]
         thread = topic_of(message) if isinstance(message, Message) else None
         request = await self._request(message.chat, query.from_user, *parsed, thread, None)
         reply = await self._core.handle(request)
         if reply.outcome == "bad_input":
-            return False
+            return EXPIRED[lang]
+        if reply.ephemeral:  # only for the presser: a toast, not a message in the chat
+            return toast_text(reply)
         reply_to = message.message_id if message.chat.type != ChatType.PRIVATE else None
         await self._answer(bot, message.chat, reply, thread, reply_to)
-        return True
+        return None
 
     async def _on_inline(self, update: Update, context: Context) -> None:
         """Inline mode: passages matching the query (today's picks when it is empty)."""
@@ -707,6 +710,8 @@ class TelegramAdapter:
             last = index == len(messages) - 1
             first_reply_to = reply_to if index == 0 else None
             await self._send_text(bot, chat_id, text, thread, first_reply_to, markup if last else None)
+        if reply.attachment is not None:
+            await send_document(bot, chat_id, reply.attachment, thread, self._retrying)
 
     async def _send_text(
         self,

@@ -14,6 +14,7 @@ import matplotlib
 from cycler import cycler
 from matplotlib import font_manager
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 matplotlib.use("Agg")  # never a GUI backend, whatever the environment says
 logging.getLogger("matplotlib.font_manager").setLevel(logging.ERROR)  # a missing font family is not news
@@ -73,8 +74,9 @@ def day_bars(days: Sequence[str], series: Mapping[str, Sequence[float]], ylabel:
             else:
                 ax.bar([i + (index - (len(series) - 1) / 2) * width for i in x], values, width, label=name)
         ax.set_ylabel(ylabel)
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True))
         _day_ticks(fig, days)
-        ax.legend(loc="upper left", fontsize=8, frameon=False)
+        ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8, frameon=False)
         return _svg(fig)
 
 
@@ -89,7 +91,7 @@ def day_lines(days: Sequence[str], series: Mapping[str, Sequence[float | None]],
         ax.set_ylabel(ylabel)
         ax.set_ylim(bottom=0)
         _day_ticks(fig, days)
-        ax.legend(loc="upper left", fontsize=8, frameon=False)
+        ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8, frameon=False)
         return _svg(fig)
 
 
@@ -102,5 +104,6 @@ def ranked_bars(labels: Sequence[str], values: Sequence[float], xlabel: str, col
         ax.barh(y, values, 0.7, color=COLOURS[colour % len(COLOURS)])
         ax.set_yticks(y, [_short(label) for label in labels])
         ax.set_xlabel(xlabel)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.grid(axis="y", visible=False)
         return _svg(fig)

@@ -120,8 +120,8 @@ def render(data: ReportData, passage_text: PassageText | None = None) -> str:
     if data.talk:
         scope += f", talk {data.talk}"
     head = (f'<h1>transcript-bot report</h1><p class="muted">{_e(scope)} · generated {_e(when)} · '
-            f"version {_e(__version__)} · {data.total} logged commands · 👍 {data.feedback.get('up', 0)} · "
-            f"👎 {data.feedback.get('down', 0)}</p>")
+            f"version {_e(__version__)} · {data.total} logged commands · votes: ▲ up {data.feedback.get('up', 0)}, "
+            f"▼ down {data.feedback.get('down', 0)}</p>")
     if data.empty:
         body = '<p class="empty" id="empty">No usage has been logged for this period yet: nothing to report.</p>'
     else:
@@ -136,14 +136,16 @@ def render(data: ReportData, passage_text: PassageText | None = None) -> str:
                     [k for k, _, _ in unanswered], [int(n) for _, _, n in unanswered],
                     table(["normalised", "as typed (one example)", "times"],
                           [(k, ex, int(n)) for k, ex, n in unanswered]), 1),
-            _ranked("Answers marked 👎", "down-voted", [d.query or d.key for d in down], [d.down for d in down],
-                    table(["answer (hash)", "query", "passage", "👎", "👍"],
+            _ranked("Answers voted down (👎 pressed)", "down-voted", [d.query or d.key for d in down],
+                    [d.down for d in down],
+                    table(["answer (hash)", "query", "passage", "▼ down", "▲ up"],
                           [(d.key, clip(d.query) or "—", _passage(d.passage, passage_text), d.down, d.up)
                            for d in down]), 1),
             _ranked("Most-returned passages per talk", "passages", [str(k) for _, k, _ in ranked_passages],
                     [int(n) for _, _, n in ranked_passages], table(["talk", "passage", "times"], passage_rows), 3),
             _ranked("Per talk", "talks", [str(r[0]) for r in data.per_talk], [int(r[1]) for r in data.per_talk],
-                    table(["talk", "commands", "asks", "no match", "mean latency ms", "👍", "👎"], data.per_talk), 4),
+                    table(["talk", "commands", "asks", "no match", "mean latency ms", "▲ up", "▼ down"],
+                          data.per_talk), 4),
         ))
     return (f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>transcript-bot report</title>'
             f'<meta name="viewport" content="width=device-width, initial-scale=1"><style>{CSS}</style></head>'
