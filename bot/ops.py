@@ -187,11 +187,12 @@ def backup(database: Path, target: Path, *, folder: bool = False, now: datetime 
 
 
 async def forget(settings: Settings, platform: str, user_id: str) -> Forgotten:
-    """Delete a person's usage rows, then the daily subscriptions they own (with their delivery rows).
+    """Delete a person's usage rows and votes, then the daily subscriptions they own (with their delivery rows).
 
     Both deletions are idempotent: if anything stops in between, running forget again completes it.
     """
     from bot.daily.store import forget_owner
+    from bot.storage.feedback import forget_user as forget_votes
 
     if not settings.database.is_file():
         raise OpsError(f"BOT_DATABASE={settings.database}: there is no database")
@@ -205,6 +206,7 @@ async def forget(settings: Settings, platform: str, user_id: str) -> Forgotten:
 
         async def delete_usage(db: aiosqlite.Connection) -> int:
             cursor = await db.execute("DELETE FROM usage WHERE user_hash = ?", (owner,))
+            await forget_votes(db, owner)
             return max(0, cursor.rowcount)
 
         usage = await store.write(delete_usage)
