@@ -46,7 +46,7 @@ def _svg(fig: Figure) -> str:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # a glyph no installed font has is drawn as a box, not a warning flood
         fig.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None})
-    return _XML_DECL.sub("", buffer.getvalue())
+    return _XML_DECL.sub("", buffer.getvalue()).strip()
 
 
 def _short(label: str, limit: int = LABEL_CHARS) -> str:
