@@ -36,6 +36,7 @@ def fill(path: Path, rows: int, days: int = 60, seed: int = 7, now: float | None
     db = sqlite3.connect(path)
     batch: list[tuple[object, ...]] = []
     answers: list[tuple[str, str, str, str]] = []
+    start = now - days * 86400
     for n in range(rows):
         command = rng.choice(COMMANDS)
         talk = rng.choice(TALKS)
@@ -43,7 +44,7 @@ def fill(path: Path, rows: int, days: int = 60, seed: int = 7, now: float | None
         query = rng.choice(QUERIES if found else NO_MATCH) if command in ("ask", "quote", "inline") else ""
         passage = f"{talk}/{rng.randint(1, 60)}" if found and query else None
         latency = rng.lognormvariate(1.0, 0.6) if command == "ask" else rng.uniform(0.2, 3.0)
-        batch.append((now - rng.uniform(0, days * 86400), rng.choice(PLATFORMS), f"c{n % 997}", f"u{n % 4999}",
+        batch.append((start + days * 86400 * n / rows, rng.choice(PLATFORMS), f"c{n % 997}", f"u{n % 4999}",
                       command, query, talk if passage else None, 3 if passage else 0, passage, round(latency, 3),
                       "ok" if found else "no_match"))
         if passage and command == "ask" and len(answers) < 500:

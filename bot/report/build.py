@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import contextlib
+import importlib
 import os
 import sqlite3
 import tempfile
+import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot.report.data import ReportData, collect, connect
-from bot.report.page import PassageText, render
+
+if TYPE_CHECKING:
+    from bot.report.page import PassageText
 
 
 class ReportError(RuntimeError):
@@ -39,6 +44,9 @@ def build_report(database: Path, out: Path, days: int | None = None, talk: str |
         raise ReportError(f"BOT_DATABASE={database}: no database there yet (has the bot run with it?)")
     if out.is_dir():
         raise ReportError(f"--out {out}: expected a file name such as report.html; it is a folder")
+    # SQLite lets go of the GIL while it aggregates: load the plotting library meanwhile
+    loading = threading.Thread(target=importlib.import_module, args=("bot.report.page",), daemon=True)
+    loading.start()
     try:
         db = connect(database)
         try:
@@ -47,6 +55,8 @@ def build_report(database: Path, out: Path, days: int | None = None, talk: str |
             db.close()
     except sqlite3.Error as exc:
         raise ReportError(f"BOT_DATABASE={database}: cannot read the usage log ({exc})") from None
+    loading.join()
+    from bot.report.page import render
     try:
         write_atomically(out, render(data, passage_text))
     except OSError as exc:

@@ -1,4 +1,4 @@
-"""Charts as inline SVG drawn by matplotlib (no scripts, no fonts to fetch: text is drawn as paths)."""
+"""Charts as inline SVG drawn by matplotlib: no scripts and no fonts to fetch (SVG text uses the page's fonts)."""
 
 from __future__ import annotations
 
@@ -35,7 +35,7 @@ def font_family() -> tuple[str, ...]:
 
 
 def _style() -> Any:
-    return {"font.family": list(font_family()), "font.size": 9, "svg.fonttype": "path", "svg.hashsalt": "report",
+    return {"font.family": list(font_family()), "font.size": 9, "svg.fonttype": "none", "svg.hashsalt": "report",
             "axes.spines.top": False, "axes.spines.right": False, "axes.grid": True, "grid.alpha": 0.3,
             "axes.prop_cycle": cycler(color=COLOURS)}
 
@@ -45,7 +45,7 @@ def _svg(fig: Figure) -> str:
     buffer = io.StringIO()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # a glyph no installed font has is drawn as a box, not a warning flood
-        fig.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None})
+        fig.savefig(buffer, format="svg", metadata={"Date": None})
     return _XML_DECL.sub("", buffer.getvalue()).strip()
 
 
@@ -54,26 +54,23 @@ def _short(label: str, limit: int = LABEL_CHARS) -> str:
 
 
 def _day_ticks(fig: Figure, days: Sequence[str]) -> None:
+    fig.subplots_adjust(left=0.09, right=0.84, top=0.95, bottom=0.2)
     ax = fig.axes[0]
     step = max(1, len(days) // 10)
     ax.set_xticks(range(0, len(days), step), [d[5:] for d in days[::step]], rotation=45, ha="right")
 
 
-def day_bars(days: Sequence[str], series: Mapping[str, Sequence[float]], ylabel: str, stacked: bool = True) -> str:
-    """Bars per day: stacked (one colour per series) or side by side."""
+def day_areas(days: Sequence[str], series: Mapping[str, Sequence[float]], ylabel: str) -> str:
+    """Stacked areas per day, one colour per series (one polygon each, however many days)."""
     with matplotlib.rc_context(_style()):
         fig = Figure(figsize=(WIDTH, 3.0))
         ax = fig.add_subplot()
-        x = list(range(len(days)))
-        bottom = [0.0] * len(days)
-        width = 0.8 if stacked else 0.8 / max(1, len(series))
-        for index, (name, values) in enumerate(series.items()):
-            if stacked:
-                ax.bar(x, values, width, bottom=bottom, label=name)
-                bottom = [b + float(v) for b, v in zip(bottom, values, strict=True)]
-            else:
-                ax.bar([i + (index - (len(series) - 1) / 2) * width for i in x], values, width, label=name)
+        x: list[float] = [float(i) for i in range(len(days))]
+        if len(days) == 1:  # an area needs two points: widen the single day into a bar-like band
+            x, series = [-0.4, 0.4], {name: [v[0], v[0]] for name, v in series.items()}
+        ax.stackplot(x, *series.values(), labels=list(series), alpha=0.9)
         ax.set_ylabel(ylabel)
+        ax.set_ylim(bottom=0)
         ax.yaxis.set_major_locator(MaxNLocator(integer=True))
         _day_ticks(fig, days)
         ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8, frameon=False)
@@ -98,7 +95,9 @@ def day_lines(days: Sequence[str], series: Mapping[str, Sequence[float | None]],
 def ranked_bars(labels: Sequence[str], values: Sequence[float], xlabel: str, colour: int = 0) -> str:
     """Horizontal bars, largest on top (labels shortened; the table beside has them in full)."""
     with matplotlib.rc_context(_style()):
-        fig = Figure(figsize=(WIDTH, 0.8 + 0.28 * max(1, len(labels))))
+        height = 0.8 + 0.28 * max(1, len(labels))
+        fig = Figure(figsize=(WIDTH, height))
+        fig.subplots_adjust(left=0.34, right=0.97, top=1 - 0.15 / height, bottom=0.55 / height)
         ax = fig.add_subplot()
         y = list(range(len(labels)))[::-1]
         ax.barh(y, values, 0.7, color=COLOURS[colour % len(COLOURS)])

@@ -4,18 +4,18 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TextIO
 
 from bot.config import Settings
 from bot.ops import OpsError
 from bot.report.build import ReportError, build_report
-from bot.report.page import PassageText
 from bot.report.stats import gather, write
 from bot.storage.store import Store
 
 
-def passage_texts(settings: Settings) -> PassageText | None:
+def passage_texts(settings: Settings) -> Callable[[str], str | None] | None:
     """Passage key → text from the talk files, when they load (a report never fails for want of them)."""
     try:
         from bot.content.loader import load_library

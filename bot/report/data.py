@@ -61,10 +61,14 @@ def connect(database: Path) -> sqlite3.Connection:
     return db
 
 
+DAY = "CAST(ts / 86400 AS INTEGER)"  # a UTC day number, exactly as the report's indexes spell it
+
+
 def _usage_filter(days: int | None, talk: str | None, now: float) -> tuple[str, tuple[Any, ...]]:
-    where, params = "WHERE 1 = 1", tuple[Any, ...]()
+    """Conditions on whole UTC days and one talk, in terms the report's covering indexes answer."""
+    where, params = "", tuple[Any, ...]()
     if days is not None:
-        where, params = where + " AND ts >= ?", (now - days * 86400,)
+        where, params = f" AND {DAY} >= ?", (int((now - days * 86400) // 86400),)
     if talk is not None:
         where, params = where + " AND talk = ?", (*params, talk)
     return where, params
@@ -74,17 +78,31 @@ def _rows(db: sqlite3.Connection, sql: str, params: tuple[Any, ...] = ()) -> Row
     return [tuple(row) for row in db.execute(sql, params).fetchall()]
 
 
-def _latency(db: sqlite3.Connection, where: str, params: tuple[Any, ...]) -> Rows:
-    """p50 and p95 of /ask latency per day: nearest-rank percentiles with window functions."""
-    return _rows(db, f"""
-        WITH a AS (
-            SELECT date(ts, 'unixepoch') AS day, latency_ms AS ms,
-                   ROW_NUMBER() OVER (PARTITION BY date(ts, 'unixepoch') ORDER BY latency_ms) AS rn,
-                   COUNT(*) OVER (PARTITION BY date(ts, 'unixepoch')) AS n
-            FROM usage {where} AND command = 'ask')
-        SELECT day, ROUND(MIN(CASE WHEN rn >= 0.5 * n THEN ms END), 1),
-               ROUND(MIN(CASE WHEN rn >= 0.95 * n THEN ms END), 1), MAX(n)
-        FROM a GROUP BY day ORDER BY day""", params)
+def _facts(db: sqlite3.Connection, where: str, params: tuple[Any, ...]) -> None:
+    """One pass over the day index: counts and latency per day, platform, command, outcome and talk."""
+    db.execute("DROP TABLE IF EXISTS temp.facts")
+    db.execute(f"CREATE TEMP TABLE facts AS SELECT {DAY} AS day, platform, command, outcome, "
+               "result_count > 0 AS found, talk, COUNT(*) AS n, SUM(latency_ms) AS ms "
+               f"FROM usage INDEXED BY usage_report_day WHERE 1 = 1{where} "
+               f"GROUP BY {DAY}, platform, command, outcome, result_count, talk", params)
+
+
+def _latency(db: sqlite3.Connection, talk: str | None) -> Rows:
+    """p50 and p95 of /ask latency per day: the nearest rank, read at its offset in the latency index (so the
+    log is never sorted); one small query per day and percentile."""
+    pick = (f"SELECT latency_ms FROM usage INDEXED BY usage_report_latency WHERE command = 'ask' AND {DAY} = ?"
+            f"{' AND talk = ?' if talk is not None else ''} ORDER BY latency_ms LIMIT 1 OFFSET ?")
+    rows: Rows = []
+    for day, label, n in _rows(db, "SELECT day, date(day * 86400, 'unixepoch'), SUM(n) FROM facts "
+                                   "WHERE command = 'ask' GROUP BY day ORDER BY day"):
+        values = []
+        for percent in (50, 95):
+            params = (day, talk, (n * percent + 99) // 100 - 1) if talk is not None else (
+                day, (n * percent + 99) // 100 - 1)
+            found = db.execute(pick, params).fetchone()
+            values.append(round(float(found[0]), 1) if found else None)
+        rows.append((label, *values, int(n)))
+    return rows
 
 
 def _daily(db: sqlite3.Connection, days: int | None, talk: str | None, now: float) -> Rows:
@@ -102,35 +120,40 @@ def collect(db: sqlite3.Connection, days: int | None = None, talk: str | None = 
     """Every section of the report for the last `days` days (all when None) and one talk (all when None)."""
     now = time.time() if now is None else now
     where, params = _usage_filter(days, talk, now)
-    day = "date(ts, 'unixepoch')"
-    total = int(db.execute(f"SELECT COUNT(*) FROM usage {where}", params).fetchone()[0])
-    per_day_platform = _rows(db, f"SELECT {day} AS d, platform, COUNT(*) FROM usage {where} "
-                                 "GROUP BY d, platform ORDER BY d, platform", params)
-    answered = _rows(db, f"SELECT {day} AS d, SUM(outcome != 'no_match' AND result_count > 0), "
-                         f"SUM(outcome = 'no_match') FROM usage {where} AND command IN {SEARCHES} "
-                         "GROUP BY d ORDER BY d", params)
-    top = _rows(db, f"SELECT substr(query, 1, 400) AS q, COUNT(*) AS n FROM usage {where} "
-                    "AND command IN ('ask','quote') AND query != '' GROUP BY q ORDER BY n DESC, q LIMIT ?",
-                (*params, TOP))
-    unanswered = _rows(db, f"SELECT tb_normalise(substr(query, 1, 400)) AS k, MIN(query), COUNT(*) AS n "
-                           f"FROM usage {where} AND command IN {SEARCHES} AND outcome = 'no_match' AND query != '' "
-                           "GROUP BY k ORDER BY n DESC, k LIMIT ?", (*params, TOP))
+    _facts(db, where, params)
+    label = "date(day * 86400, 'unixepoch')"
+    no_match = "SUM(CASE WHEN outcome = 'no_match' THEN n ELSE 0 END)"
+    total = int(db.execute("SELECT COALESCE(SUM(n), 0) FROM facts").fetchone()[0])
+    per_day_platform = _rows(db, f"SELECT {label}, platform, SUM(n) FROM facts GROUP BY day, platform "
+                                 "ORDER BY day, platform")
+    answered = _rows(db, f"SELECT {label}, SUM(CASE WHEN outcome != 'no_match' AND found THEN n ELSE 0 END), "
+                         f"{no_match} FROM facts WHERE command IN {SEARCHES} GROUP BY day ORDER BY day")
+    talks = _rows(db, f"SELECT talk, SUM(n), SUM(CASE WHEN command = 'ask' THEN n ELSE 0 END), {no_match}, "
+                      "ROUND(SUM(ms) / SUM(n), 1) FROM facts WHERE talk IS NOT NULL GROUP BY talk "
+                      "ORDER BY SUM(n) DESC, talk")
+    top = _rows(db, "SELECT query, COUNT(*) AS n FROM usage INDEXED BY usage_report_query "
+                    "WHERE query != '' AND command IN ('ask','quote')"
+                    f"{where} GROUP BY query ORDER BY n DESC, query LIMIT ?", (*params, TOP))
+    unanswered = _rows(db, "SELECT tb_normalise(q) AS k, MIN(q), SUM(n) AS total FROM ("
+                           "SELECT query AS q, COUNT(*) AS n FROM usage INDEXED BY usage_report_query "
+                           "WHERE query != '' "
+                           f"AND command IN {SEARCHES} AND outcome = 'no_match'{where} GROUP BY query) "
+                           "GROUP BY k ORDER BY total DESC, k LIMIT ?", (*params, TOP))
     passages = _rows(db, f"""
         SELECT talk, top_passage, n FROM (
-            SELECT talk, top_passage, COUNT(*) AS n,
-                   ROW_NUMBER() OVER (PARTITION BY talk ORDER BY COUNT(*) DESC, top_passage) AS rn
-            FROM usage {where} AND top_passage IS NOT NULL AND result_count > 0 AND talk IS NOT NULL
-            GROUP BY talk, top_passage)
+            SELECT talk, top_passage, n, ROW_NUMBER() OVER (PARTITION BY talk ORDER BY n DESC, top_passage) AS rn
+            FROM (SELECT talk, top_passage, COUNT(*) AS n FROM usage INDEXED BY usage_report_passage
+                  WHERE top_passage IS NOT NULL AND result_count > 0 AND talk IS NOT NULL{where}
+                  GROUP BY talk, top_passage))
         WHERE rn <= ? ORDER BY talk, n DESC, top_passage""", (*params, PASSAGES_PER_TALK))
-    talks = _rows(db, f"SELECT talk, COUNT(*), SUM(command = 'ask'), SUM(outcome = 'no_match'), "
-                      f"ROUND(AVG(latency_ms), 1) FROM usage {where} AND talk IS NOT NULL GROUP BY talk "
-                      "ORDER BY COUNT(*) DESC, talk", params)
     votes = {t: (int(u or 0), int(d or 0)) for t, u, d in _rows(db, *per_talk_query(days, now))}
     per_talk = [(*row, *votes.get(row[0], (0, 0))) for row in talks]
     up, down = db.execute(*counts_query(days, talk, now)).fetchone()
+    latency = _latency(db, talk)
+    db.execute("DROP TABLE IF EXISTS temp.facts")
     return ReportData(
         days=days, talk=talk, generated=now, total=total, per_day_platform=per_day_platform,
-        answered_per_day=answered, latency_per_day=_latency(db, where, params),
+        answered_per_day=answered, latency_per_day=latency,
         daily_per_day=_daily(db, days, talk, now),
         top_queries=[(clip(q), n) for q, n in top],
         unanswered=[(clip(k), clip(example), n) for k, example, n in unanswered],

@@ -57,7 +57,7 @@ def _commands(data: ReportData) -> str:
     if not rows:
         return section("Commands per day, by platform", "commands", None, "", 0)
     days, series = _pivot(rows)
-    svg = charts.day_bars(days, series, "commands")
+    svg = charts.day_areas(days, series, "commands")
     numbers = table(["day", *series, "total"], [
         (d, *(int(series[n][i]) for n in series), int(sum(series[n][i] for n in series))) for i, d in enumerate(days)])
     return section("Commands per day, by platform", "commands", svg, numbers, len(rows))
@@ -75,7 +75,7 @@ def _answered(data: ReportData) -> str:
     numbers = table(["day", "answered", "no match", "no-match share"], [
         (d, int(r[1] or 0), int(r[2] or 0), f"{share['no match %'][i]:.0f}%") for i, (d, r) in
         enumerate(zip(days, rows, strict=True))])
-    return section(title, "answered", charts.day_bars(days, share, "% of searches"), numbers, len(rows))
+    return section(title, "answered", charts.day_areas(days, share, "% of searches"), numbers, len(rows))
 
 
 def _latency(data: ReportData) -> str:
@@ -94,8 +94,8 @@ def _daily(data: ReportData) -> str:
     if not rows:
         return section("Daily quotes sent and failed per day", "daily", None, "", 0)
     days = [str(r[0]) for r in rows]
-    svg = charts.day_bars(days, {"sent": [int(r[1] or 0) for r in rows], "failed": [int(r[2] or 0) for r in rows]},
-                          "deliveries", stacked=False)
+    svg = charts.day_lines(days, {"sent": [int(r[1] or 0) for r in rows], "failed": [int(r[2] or 0) for r in rows]},
+                           "deliveries")
     numbers = table(["day", "sent", "failed"], [(d, int(r[1] or 0), int(r[2] or 0)) for d, r in
                                                 zip(days, rows, strict=True)])
     return section("Daily quotes sent and failed per day", "daily", svg, numbers, len(rows))
@@ -136,7 +136,7 @@ def render(data: ReportData, passage_text: PassageText | None = None) -> str:
                     [k for k, _, _ in unanswered], [int(n) for _, _, n in unanswered],
                     table(["normalised", "as typed (one example)", "times"],
                           [(k, ex, int(n)) for k, ex, n in unanswered]), 1),
-            _ranked("Answers voted down (👎 pressed)", "down-voted", [d.query or d.key for d in down],
+            _ranked("Answers voted down (thumbs down)", "down-voted", [d.query or d.key for d in down],
                     [d.down for d in down],
                     table(["answer (hash)", "query", "passage", "▼ down", "▲ up"],
                           [(d.key, clip(d.query) or "—", _passage(d.passage, passage_text), d.down, d.up)
