@@ -24,6 +24,7 @@ from bot.daily.scheduler import DailyScheduler
 from bot.ops import heartbeat_key
 from bot.report.command import report
 from bot.search.engine import SUGGEST_CONFIDENCE, SearchEngine
+from bot.storage.feedback import prune_answers
 from bot.storage.store import Store
 
 log = logging.getLogger(__name__)
@@ -187,6 +188,7 @@ class App:
             cursor = await db.execute("DELETE FROM usage WHERE ts < ?", (cutoff,))  # type: ignore[attr-defined]
             await db.execute("DELETE FROM button_queries WHERE created < ?",  # type: ignore[attr-defined]
                              (time.time() - 30 * 86400,))
+            await prune_answers(db, cutoff)  # type: ignore[arg-type]
             return int(cursor.rowcount)
         removed = await self.store.write(prune)
         if removed:

@@ -244,7 +244,7 @@ def _owners(env: Mapping[str, str]) -> frozenset[str]:
     owners = set()
     for part in raw.split(","):
         platform, _, user = part.strip().partition(":")
-        if platform.lower() not in ("telegram", "discord", "console") or not user.strip().isalnum():
+        if platform.lower() not in ("telegram", "discord", "console") or not re.fullmatch(r"[\w.-]+", user.strip()):
             raise ConfigError(f"BOT_OWNER_IDS={raw!r}: expected platform:id pairs such as telegram:123,discord:456")
         owners.add(f"{platform.lower()}:{user.strip()}")
     return frozenset(owners)

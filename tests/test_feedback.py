@@ -13,6 +13,8 @@ from bot.core.feedback import answer_key
 from bot.core.types import Button, Reply, Request
 from bot.storage.feedback import counts, down_voted
 
+from .conftest import FixedClock
+
 
 def ask(text: str, user: str = "u1", command: str = "ask") -> Request:
     return Request("console", "chat", user, command, text)
@@ -85,3 +87,14 @@ async def test_console_feedback_up_and_down_rate_the_last_answer(app: App) -> No
     text = out.getvalue()
     assert "Thanks — noted 👎." in text and "Changed to 👍." in text and "Changed to 👎." in text
     assert await counts(app.store) == {"up": 0, "down": 1}
+
+
+async def test_retention_prunes_old_answers_nobody_rated_and_keeps_rated_ones(app: App, clock: FixedClock) -> None:
+    rated = votes_of(await app.handle(ask("why will pre-training end?")))
+    await app.handle(ask("fossil fuel", command="quote"))
+    await vote(app, rated["down"], "u1")
+    clock.now = clock.now.replace(year=clock.now.year + 3)
+    await app.prune_usage()
+    rows = sqlite3.connect(app.settings.database).execute("SELECT key FROM feedback_answers").fetchall()
+    assert [r[0] for r in rows] == [rated["down"].args.split()[1]]
+    assert (await vote(app, rated["up"], "u1")).outcome == "ok"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import sqlite3
 import subprocess
 import sys
 import time
@@ -56,6 +57,21 @@ def test_the_page_is_self_contained(database: Path, tmp_path: Path) -> None:
     assert not re.search(r'(src|href)\s*=\s*"(https?:)?//', page)
     assert not re.search(r"url\(\s*['\"]?(https?:)?//", page)
     assert re.search(r"\bu\d+\b", page) is None  # user and chat ids never appear, not even hashed
+
+
+def test_hostile_query_texts_are_shown_as_text(tmp_path: Path) -> None:
+    database = tmp_path / "bot.sqlite3"
+    create(database)
+    hostile = '<script>alert("x")</script> costs $5 & $6 </svg>'
+    with sqlite3.connect(database) as db:
+        db.executemany("INSERT INTO usage (ts, platform, chat_hash, user_hash, command, query, talk, result_count, "
+                       "top_passage, latency_ms, outcome) VALUES (?, 'telegram', 'c', 'h', 'ask', ?, ?, ?, ?, 1.5, ?)",
+                       [(NOW, hostile, None, 0, None, "no_match"), (NOW, hostile, "t", 1, "t/1", "ok")])
+    out = tmp_path / "r.html"
+    build_report(database, out, now=NOW)
+    page = out.read_text(encoding="utf-8")
+    assert "<script" not in page and page.count("</svg>") == page.count("<svg")
+    assert "&lt;script&gt;" in page and "costs $5 &amp; $6" in page
 
 
 def test_unanswered_queries_are_grouped_by_their_normalised_text(database: Path) -> None:

@@ -35,7 +35,9 @@ def font_family() -> tuple[str, ...]:
 
 
 def _style() -> Any:
-    return {"font.family": list(font_family()), "font.size": 9, "svg.fonttype": "none", "svg.hashsalt": "report",
+    return {"font.family": list(font_family()), "font.size": 9,
+            "text.parse_math": False,  # a "$" in a query is a dollar, not TeX
+            "svg.fonttype": "none", "svg.hashsalt": "report",
             "axes.spines.top": False, "axes.spines.right": False, "axes.grid": True, "grid.alpha": 0.3,
             "axes.prop_cycle": cycler(color=COLOURS)}
 

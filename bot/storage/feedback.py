@@ -11,8 +11,8 @@ from bot.storage.store import MAX_QUERY_CHARS, Store, clean_text
 
 UP, DOWN = 1, -1
 
-_REMEMBER = ("INSERT OR IGNORE INTO feedback_answers (key, command, query, talk, passage, created) "
-             "VALUES (?, ?, ?, ?, ?, ?)")
+_REMEMBER = ("INSERT INTO feedback_answers (key, command, query, talk, passage, created) VALUES (?, ?, ?, ?, ?, ?) "
+             "ON CONFLICT (key) DO UPDATE SET created = excluded.created")
 _VOTE = ("INSERT INTO feedback_votes (answer_key, user_hash, platform, vote, ts) VALUES (?, ?, ?, ?, ?) "
          "ON CONFLICT (answer_key, user_hash) DO UPDATE SET vote = excluded.vote, ts = excluded.ts, "
          "platform = excluded.platform")
@@ -38,7 +38,8 @@ class DownVoted(NamedTuple):
 
 def remember_answer(store: Store, key: str, command: str, query: str, talk: str | None,
                     passage: str | None) -> None:
-    """Queue the answer behind a pair of 👍/👎 buttons (kept as first written; never delays the reply)."""
+    """Queue the answer behind a pair of 👍/👎 buttons (its time is that of its latest sending; never delays the
+    reply)."""
     store.submit_row(_REMEMBER, (key, command, clean_text(query[:MAX_QUERY_CHARS]), talk, passage, time.time()))
 
 
@@ -115,6 +116,13 @@ async def down_voted(store: Store, limit: int = 20, days: int | None = None,
                      talk: str | None = None) -> list[DownVoted]:
     """The answers with the most 👎 (a vote on an answer whose talk was removed is still counted)."""
     return as_down_voted(await store.read(*down_voted_query(limit, days, talk)))
+
+
+async def prune_answers(db: aiosqlite.Connection, cutoff: float) -> int:
+    """Delete (inside a write op) answers last sent before cutoff that nobody rated; return how many."""
+    cursor = await db.execute("DELETE FROM feedback_answers WHERE created < ? AND key NOT IN "
+                              "(SELECT answer_key FROM feedback_votes)", (cutoff,))
+    return int(cursor.rowcount)
 
 
 async def forget_user(db: aiosqlite.Connection, user_hash: str) -> int:
