@@ -66,7 +66,8 @@ DAY = "CAST(ts / 86400 AS INTEGER)"  # a UTC day number, exactly as the report's
 
 def _usage_filter(days: int | None, talk: str | None, now: float) -> tuple[str, tuple[Any, ...]]:
     """Conditions on whole UTC days and one talk, in terms the report's covering indexes answer."""
-    where, params = "", tuple[Any, ...]()
+    where = ""
+    params: tuple[Any, ...] = ()
     if days is not None:
         where, params = f" AND {DAY} >= ?", (int((now - days * 86400) // 86400),)
     if talk is not None:
@@ -106,7 +107,8 @@ def _latency(db: sqlite3.Connection, talk: str | None) -> Rows:
 
 
 def _daily(db: sqlite3.Connection, days: int | None, talk: str | None, now: float) -> Rows:
-    where, params = "WHERE 1 = 1", tuple[Any, ...]()
+    where = "WHERE 1 = 1"
+    params: tuple[Any, ...] = ()
     if days is not None:
         where, params = where + " AND local_date >= date(?, 'unixepoch')", (now - days * 86400,)
     if talk is not None:

@@ -68,7 +68,8 @@ async def answer_known(store: Store, key: str) -> bool:
 
 
 def _filters(days: int | None, talk: str | None, now: float) -> tuple[str, tuple[Any, ...]]:
-    where, params = "", tuple[Any, ...]()
+    where = ""
+    params: tuple[Any, ...] = ()
     if days is not None:
         where, params = " AND v.ts >= ?", (now - days * 86400,)
     if talk is not None:
