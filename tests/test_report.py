@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import sqlite3
 import subprocess
@@ -122,6 +123,23 @@ def test_cli_report_and_its_one_line_errors(database: Path, tmp_path: Path) -> N
     missing = run(tmp_path, tmp_path / "none.sqlite3", "report", "--out", str(tmp_path / "y.html"))
     assert missing.returncode == 2 and "no database there yet" in missing.stderr
     assert not (tmp_path / "none.sqlite3").exists()
+
+
+def test_stats_json_has_the_figures_of_the_text_and_the_votes(database: Path, tmp_path: Path) -> None:
+    db = connect(database)
+    try:
+        expected = collect(db, now=NOW).feedback
+    finally:
+        db.close()
+    as_json = run(tmp_path, database, "stats", "--json")
+    assert as_json.returncode == 0, as_json.stderr
+    [line] = as_json.stdout.splitlines()
+    figures = json.loads(line)
+    assert figures["feedback"] == expected and set(figures["feedback"]) == {"up", "down"}
+    assert figures["down_voted"] and all(d["down"] > 0 for d in figures["down_voted"])
+    text = run(tmp_path, database, "stats").stdout
+    assert f"👍 {expected['up']}  👎 {expected['down']}" in text
+    assert figures["top_queries"][0]["query"] in text
 
 
 def test_build_report_refuses_a_missing_database(tmp_path: Path) -> None:
