@@ -49,10 +49,12 @@ def main(argv: list[str] | None = None) -> int:
     if result.returncode != 0:
         print(result.stderr.strip(), file=sys.stderr)
         return 1
-    rss_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    rss_mb, cpu = usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime
     size_kb = out.stat().st_size / 1024
-    print(f"report over {args.rows:,} usage rows: {seconds:.2f} s, peak RSS {rss_mb:.0f} MB, "
-          f"page {size_kb:.0f} KB (limits {LIMIT_SECONDS:.0f} s, {LIMIT_RSS_MB:.0f} MB)")
+    print(f"report over {args.rows:,} usage rows: {seconds:.2f} s ({cpu:.2f} CPU-s), peak RSS {rss_mb:.0f} MB, "
+          f"page {size_kb:.0f} KB (limits {LIMIT_SECONDS:.0f} s, {LIMIT_RSS_MB:.0f} MB; load average "
+          f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs)")
     return 0 if seconds <= LIMIT_SECONDS and rss_mb <= LIMIT_RSS_MB else 1
 
 

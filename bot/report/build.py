@@ -37,6 +37,19 @@ def write_atomically(path: Path, text: str) -> None:
         raise
 
 
+_loading: list[threading.Thread] = []
+
+
+def preload_charts() -> threading.Thread:
+    """Start importing the plotting library in a thread (once): SQLite lets go of the GIL while it aggregates,
+    so the two overlap."""
+    if not _loading:
+        thread = threading.Thread(target=importlib.import_module, args=("bot.report.page",), daemon=True)
+        thread.start()
+        _loading.append(thread)
+    return _loading[0]
+
+
 def build_report(database: Path, out: Path, days: int | None = None, talk: str | None = None,
                  passage_text: PassageText | None = None, now: float | None = None) -> ReportData:
     """Make the report of a database into out (an HTML file); return its figures."""
@@ -44,9 +57,7 @@ def build_report(database: Path, out: Path, days: int | None = None, talk: str |
         raise ReportError(f"BOT_DATABASE={database}: no database there yet (has the bot run with it?)")
     if out.is_dir():
         raise ReportError(f"--out {out}: expected a file name such as report.html; it is a folder")
-    # SQLite lets go of the GIL while it aggregates: load the plotting library meanwhile
-    loading = threading.Thread(target=importlib.import_module, args=("bot.report.page",), daemon=True)
-    loading.start()
+    loading = preload_charts()
     try:
         db = connect(database)
         try:

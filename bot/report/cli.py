@@ -10,7 +10,7 @@ from typing import Any, TextIO
 
 from bot.config import Settings
 from bot.ops import OpsError
-from bot.report.build import ReportError, build_report
+from bot.report.build import ReportError, build_report, preload_charts
 from bot.report.stats import gather, write
 from bot.storage.store import Store
 
@@ -42,6 +42,7 @@ def cmd_report(settings: Settings, args: argparse.Namespace, out: TextIO) -> int
         raise OpsError("report: --days expects a positive number of days")
     if not settings.database.is_file():
         raise OpsError(f"BOT_DATABASE={settings.database}: no database there yet (has the bot run with it?)")
+    preload_charts()
     asyncio.run(_migrate(settings.database, settings.hash_salt))
     target = Path(args.out)
     try:
