@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
+import re
 import sqlite3
+from dataclasses import replace
+from pathlib import Path
 
 from bot.adapters.console import ConsoleAdapter
 from bot.app import App
@@ -98,3 +102,20 @@ async def test_retention_prunes_old_answers_nobody_rated_and_keeps_rated_ones(ap
     rows = sqlite3.connect(app.settings.database).execute("SELECT key FROM feedback_answers").fetchall()
     assert [r[0] for r in rows] == [rated["down"].args.split()[1]]
     assert (await vote(app, rated["up"], "u1")).outcome == "ok"
+
+
+async def test_console_report_for_an_owner_is_written_to_a_file_and_its_path_printed(app: App) -> None:
+    app.ctx.settings = replace(app.ctx.settings, owner_ids=frozenset({"console:tester"}))
+    out = io.StringIO()
+    console = ConsoleAdapter(app, io.StringIO("/ask why will pre-training end?\n/report 7\n"), out)
+    console.user = "tester"
+    await console.start()
+    await console.done.wait()
+    [path] = re.findall(r"\[file written to (\S+)\]", out.getvalue())
+    page = await asyncio.to_thread(Path(path).read_text, encoding="utf-8")
+    assert "<svg" in page
+    console = ConsoleAdapter(app, io.StringIO("/report\n"), out := io.StringIO())
+    console.user = "someone-else"
+    await console.start()
+    await console.done.wait()
+    assert "I don't know the command /report" in out.getvalue() and "file written" not in out.getvalue()
