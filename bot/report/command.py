@@ -56,7 +56,7 @@ async def report(ctx: Context, req: Request) -> Reply:
                                        now.timestamp())
     except ReportError as exc:
         return Reply((Block("error", text["failed"].format(why=exc)),), outcome="error")
-    _prune(ctx)
+    await asyncio.to_thread(_prune, ctx)
     summary = text["done"].format(days=days, total=data.total, up=data.feedback["up"], down=data.feedback["down"])
     return Reply((Block("text", summary),), attachment=Attachment(path.name, str(path)))
 
