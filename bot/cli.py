@@ -24,6 +24,7 @@ from bot.content.model import Passage
 from bot.core.types import Adapter, CommandInfo, Reply, Request, Suggestion
 from bot.logs import protect_handlers, setup_logging
 from bot.ops import HEALTH_MAX_AGE, PLATFORMS, OpsError, backup, check_health, forget
+from bot.report.build import ReportError
 from bot.report.cli import add_report_commands
 from bot.search.engine import SearchEngine
 from bot.storage.store import StorageError, clean_text
@@ -437,7 +438,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if getattr(args, "limit", 1) < 1:
             raise ConfigError("--limit: expected a positive number")
         return int(args.fn(settings, args, sys.stdout))
-    except (ConfigError, ContentError, StorageError, OpsError) as exc:
+    except (ConfigError, ContentError, StorageError, OpsError, ReportError) as exc:
         print(f"transcript-bot: {exc}", file=sys.stderr)
         return int(getattr(args, "error_code", 2))
     except KeyboardInterrupt:

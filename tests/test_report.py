@@ -14,7 +14,7 @@ import pytest
 
 from bench.usage_log import create, fill
 from bot.report.build import ReportError, build_report
-from bot.report.data import collect, connect
+from bot.storage.report import collect, connect
 
 from .conftest import REPO
 

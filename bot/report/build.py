@@ -11,7 +11,7 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bot.report.data import ReportData, collect, connect
+from bot.storage.report import ReportData, collect, connect
 
 if TYPE_CHECKING:
     from bot.report.page import PassageText

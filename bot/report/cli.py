@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from bot.config import Settings
-from bot.ops import OpsError
 from bot.report.build import ReportError, build_report, preload_charts
 from bot.report.stats import gather, write
 from bot.storage.store import Store
@@ -39,16 +38,13 @@ async def _migrate(database: Path, salt: str | None) -> None:
 def cmd_report(settings: Settings, args: argparse.Namespace, out: TextIO) -> int:
     """Write the HTML report of the usage log to --out."""
     if args.days is not None and args.days < 1:
-        raise OpsError("report: --days expects a positive number of days")
+        raise ReportError("report: --days expects a positive number of days")
     if not settings.database.is_file():
-        raise OpsError(f"BOT_DATABASE={settings.database}: no database there yet (has the bot run with it?)")
+        raise ReportError(f"BOT_DATABASE={settings.database}: no database there yet (has the bot run with it?)")
     preload_charts()
     asyncio.run(_migrate(settings.database, settings.hash_salt))
     target = Path(args.out)
-    try:
-        data = build_report(settings.database, target, args.days, args.talk, passage_texts(settings))
-    except ReportError as exc:
-        raise OpsError(str(exc)) from None
+    data = build_report(settings.database, target, args.days, args.talk, passage_texts(settings))
     what = "an empty log" if data.empty else f"{data.total} logged commands"
     out.write(f"report written to {target} ({what})\n")
     return 0
@@ -57,7 +53,7 @@ def cmd_report(settings: Settings, args: argparse.Namespace, out: TextIO) -> int
 def cmd_stats(settings: Settings, args: argparse.Namespace, out: TextIO) -> int:
     """Usage report from the log: per day, top queries, queries that found nothing, feedback."""
     if not settings.database.is_file():
-        raise OpsError(f"BOT_DATABASE={settings.database}: no database there yet (has the bot run with it?)")
+        raise ReportError(f"BOT_DATABASE={settings.database}: no database there yet (has the bot run with it?)")
     write(asyncio.run(gather(settings.database, settings.hash_salt, args.days)), out, args.json)
     return 0
 

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 from bot import __version__
 from bot.report import charts
-from bot.report.data import ReportData, clip
+from bot.storage.report import ReportData, clip
 
 PassageText = Callable[[str], str | None]
 CSS = """

@@ -6,8 +6,8 @@ import json
 from pathlib import Path
 from typing import Any, TextIO
 
-from bot.report.data import clip
 from bot.storage.feedback import counts, down_voted
+from bot.storage.report import clip, stats_rows
 from bot.storage.store import Store
 
 TOP = 15
@@ -17,22 +17,12 @@ async def gather(database: Path, salt: str | None, days: int) -> dict[str, Any]:
     """Every figure `stats` prints, as plain data."""
     store = await Store.open(database, salt)
     try:
-        per_day = await store.read(
-            "SELECT date(ts, 'unixepoch') AS day, COUNT(*), SUM(result_count = 0 AND command IN ('ask','quote')) "
-            "FROM usage WHERE ts >= strftime('%s','now') - ? * 86400 GROUP BY day ORDER BY day", (days,))
-        top = await store.read(
-            "SELECT query, COUNT(*) AS n FROM usage WHERE command IN ('ask','quote') AND query != '' "
-            "GROUP BY query ORDER BY n DESC, query LIMIT ?", (TOP,))
-        empty = await store.read(
-            "SELECT query, COUNT(*) AS n FROM usage WHERE command IN ('ask','quote','inline','autocomplete') "
-            "AND outcome = 'no_match' AND query != '' GROUP BY query ORDER BY n DESC, query LIMIT ?", (TOP,))
-        by_platform = await store.read(
-            "SELECT platform, command, COUNT(*), ROUND(AVG(latency_ms), 2) FROM usage "
-            "GROUP BY platform, command ORDER BY platform, COUNT(*) DESC")
+        rows = await stats_rows(store, days, TOP)
         votes = await counts(store)
         down = await down_voted(store, limit=10)
     finally:
         await store.close()
+    per_day, top, empty, by_platform = rows["per_day"], rows["top"], rows["no_match"], rows["by_platform"]
     return {
         "days": days,
         "per_day": [{"day": d, "commands": int(n), "unanswered": int(u or 0)} for d, n, u in per_day],
