@@ -188,9 +188,9 @@ class App:
             cursor = await db.execute("DELETE FROM usage WHERE ts < ?", (cutoff,))  # type: ignore[attr-defined]
             await db.execute("DELETE FROM button_queries WHERE created < ?",  # type: ignore[attr-defined]
                              (time.time() - 30 * 86400,))
-            await prune_answers(db, cutoff)  # type: ignore[arg-type]
             return int(cursor.rowcount)
         removed = await self.store.write(prune)
+        await prune_answers(self.store, cutoff)
         if removed:
             log.info("pruned %d usage rows older than %d days", removed, self.settings.log_retention_days)
         return removed

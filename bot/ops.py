@@ -192,7 +192,7 @@ async def forget(settings: Settings, platform: str, user_id: str) -> Forgotten:
     Both deletions are idempotent: if anything stops in between, running forget again completes it.
     """
     from bot.daily.store import forget_owner
-    from bot.storage.feedback import forget_user as forget_votes
+    from bot.storage.feedback import forget_votes
 
     if not settings.database.is_file():
         raise OpsError(f"BOT_DATABASE={settings.database}: there is no database")
@@ -206,10 +206,10 @@ async def forget(settings: Settings, platform: str, user_id: str) -> Forgotten:
 
         async def delete_usage(db: aiosqlite.Connection) -> int:
             cursor = await db.execute("DELETE FROM usage WHERE user_hash = ?", (owner,))
-            await forget_votes(db, owner)
             return max(0, cursor.rowcount)
 
         usage = await store.write(delete_usage)
+        await forget_votes(store, owner)
         subscriptions = await forget_owner(store, owner)
         return Forgotten(owner, usage, max(0, subscriptions))
     finally:

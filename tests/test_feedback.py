@@ -119,3 +119,14 @@ async def test_console_report_for_an_owner_is_written_to_a_file_and_its_path_pri
     await console.start()
     await console.done.wait()
     assert "I don't know the command /report" in out.getvalue() and "file written" not in out.getvalue()
+
+
+async def test_forget_deletes_a_persons_votes_only(app: App, settings: Settings) -> None:
+    from bot.ops import forget
+
+    buttons = votes_of(await app.handle(ask("why will pre-training end?")))
+    await vote(app, buttons["down"], "111")
+    await vote(app, buttons["up"], "222")
+    await app.store.flush()
+    await forget(settings, "telegram", "111")
+    assert await counts(app.store) == {"up": 1, "down": 0}

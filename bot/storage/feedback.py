@@ -119,14 +119,20 @@ async def down_voted(store: Store, limit: int = 20, days: int | None = None,
     return as_down_voted(await store.read(*down_voted_query(limit, days, talk)))
 
 
-async def prune_answers(db: aiosqlite.Connection, cutoff: float) -> int:
-    """Delete (inside a write op) answers last sent before cutoff that nobody rated; return how many."""
-    cursor = await db.execute("DELETE FROM feedback_answers WHERE created < ? AND key NOT IN "
-                              "(SELECT answer_key FROM feedback_votes)", (cutoff,))
-    return int(cursor.rowcount)
+async def prune_answers(store: Store, cutoff: float) -> int:
+    """Delete answers last sent before cutoff that nobody rated; return how many."""
+
+    async def delete(db: aiosqlite.Connection) -> int:
+        cursor = await db.execute("DELETE FROM feedback_answers WHERE created < ? AND key NOT IN "
+                                  "(SELECT answer_key FROM feedback_votes)", (cutoff,))
+        return int(cursor.rowcount)
+    return await store.write(delete)
 
 
-async def forget_user(db: aiosqlite.Connection, user_hash: str) -> int:
-    """Delete one person's votes (inside a write op); return how many."""
-    cursor = await db.execute("DELETE FROM feedback_votes WHERE user_hash = ?", (user_hash,))
-    return int(cursor.rowcount)
+async def forget_votes(store: Store, user_hash: str) -> int:
+    """Delete one person's votes; return how many."""
+
+    async def delete(db: aiosqlite.Connection) -> int:
+        cursor = await db.execute("DELETE FROM feedback_votes WHERE user_hash = ?", (user_hash,))
+        return int(cursor.rowcount)
+    return await store.write(delete)
