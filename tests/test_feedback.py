@@ -106,6 +106,7 @@ async def test_retention_prunes_old_answers_nobody_rated_and_keeps_rated_ones(ap
 
 async def test_console_report_for_an_owner_is_written_to_a_file_and_its_path_printed(app: App) -> None:
     app.ctx.settings = replace(app.ctx.settings, owner_ids=frozenset({"console:tester"}))
+    app.ctx.owners = app.ctx.settings.owner_ids
     out = io.StringIO()
     console = ConsoleAdapter(app, io.StringIO("/ask why will pre-training end?\n/report 7\n"), out)
     console.user = "tester"

@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 
-from bot.adapters.telegram import EXPIRED
 from bot.app import App
 from bot.config import Settings, load_settings
+from bot.core.i18n import t
 from bot.report.cli import cmd_report, cmd_stats
 from tests.fakes.telegram_api import Call, FakeTelegramAPI, running_adapter
 
@@ -116,8 +116,8 @@ async def test_votes_change_survive_a_restart_and_reach_stats_and_the_report(
 async def test_a_stale_or_forged_vote_is_refused(api: FakeTelegramAPI, core: App, owner_settings: Settings) -> None:
     async with running_adapter(core, api):
         message = api.group_text("old message", chat_id=GROUP)
-        assert await press(api, "feedback:down 0123456789abcdef", message, OTHER) == EXPIRED["en"]
-        assert await press(api, "feedback:sideways 0123456789abcdef", message, OTHER) == EXPIRED["en"]
+        assert await press(api, "feedback:down 0123456789abcdef", message, OTHER) == t("en", "stale_button")
+        assert await press(api, "feedback:sideways 0123456789abcdef", message, OTHER) == t("en", "stale_button")
     assert votes(owner_settings) == []
 
 

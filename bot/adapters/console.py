@@ -84,7 +84,8 @@ class ConsoleAdapter:
                 command, args = parse_line(line)  # a blank line is an empty question: it gets the usage hint
                 if command == "feedback":  # `/feedback up|down` rates the last answer
                     args = self._votes.get(args.strip().lower(), args)
-                request = Request("console", "console", self.user, command, args, chat_kind="private")
+                request = Request("console", "console", self.user, command, args, chat_kind="private",
+                                  can_manage_chat=True)
                 reply = await self.core.handle(request)
                 if any(b.command == "feedback" for b in reply.buttons):
                     self._votes = {b.args.split()[0]: b.args for b in reply.buttons if b.command == "feedback"}

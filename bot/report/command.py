@@ -24,7 +24,7 @@ _TEXT = {
 
 def is_owner(ctx: Context, req: Request) -> bool:
     """Whether the sender is listed in BOT_OWNER_IDS and writes in a private chat."""
-    return req.chat_kind == "private" and f"{req.platform}:{req.user_id}" in ctx.settings.owner_ids
+    return req.chat_kind == "private" and ctx.is_owner(req)
 
 
 def _prune(ctx: Context) -> None:

@@ -3,26 +3,31 @@
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 from typing import Any, TextIO
 
+from bot.storage import usage
 from bot.storage.feedback import counts, down_voted
-from bot.storage.report import clip, stats_rows
+from bot.storage.report import clip
 from bot.storage.store import Store
 
 TOP = 15
+SEARCHING = ("ask", "quote")  # the commands whose queries search the talks
 
 
 async def gather(database: Path, salt: str | None, days: int) -> dict[str, Any]:
     """Every figure `stats` prints, as plain data."""
     store = await Store.open(database, salt)
     try:
-        rows = await stats_rows(store, days, TOP)
+        per_day = await usage.per_day(store, time.time() - days * 86400, SEARCHING)
+        top = await usage.top_queries(store, SEARCHING, TOP)
+        empty = await usage.top_queries(store, [*SEARCHING, *usage.LOOKUPS], TOP, unanswered=True)
+        by_platform = await usage.by_platform(store)
         votes = await counts(store)
         down = await down_voted(store, limit=10)
     finally:
         await store.close()
-    per_day, top, empty, by_platform = rows["per_day"], rows["top"], rows["no_match"], rows["by_platform"]
     return {
         "days": days,
         "per_day": [{"day": d, "commands": int(n), "unanswered": int(u or 0)} for d, n, u in per_day],

@@ -10,7 +10,6 @@ from typing import Any
 
 from bot.search.normalise import normalise
 from bot.storage.feedback import DownVoted, as_down_voted, counts_query, down_voted_query, per_talk_query
-from bot.storage.store import Store
 
 QUERY_CHARS = 80  # query texts are clipped as `transcript-bot stats` shows them
 TOP = 15
@@ -164,20 +163,3 @@ def collect(db: sqlite3.Connection, days: int | None = None, talk: str | None = 
         passages=passages, per_talk=per_talk, feedback={"up": int(up), "down": int(down)},
     )
 
-
-async def stats_rows(store: Store, days: int, top: int = TOP) -> dict[str, Rows]:
-    """What `transcript-bot stats` prints: per day, top queries, queries that found nothing, per platform."""
-    return {
-        "per_day": await store.read(
-            "SELECT date(ts, 'unixepoch') AS day, COUNT(*), SUM(result_count = 0 AND command IN ('ask','quote')) "
-            "FROM usage WHERE ts >= strftime('%s','now') - ? * 86400 GROUP BY day ORDER BY day", (days,)),
-        "top": await store.read(
-            "SELECT query, COUNT(*) AS n FROM usage WHERE command IN ('ask','quote') AND query != '' "
-            "GROUP BY query ORDER BY n DESC, query LIMIT ?", (top,)),
-        "no_match": await store.read(
-            f"SELECT query, COUNT(*) AS n FROM usage WHERE command IN {SEARCHES} AND outcome = 'no_match' "
-            "AND query != '' GROUP BY query ORDER BY n DESC, query LIMIT ?", (top,)),
-        "by_platform": await store.read(
-            "SELECT platform, command, COUNT(*), ROUND(AVG(latency_ms), 2) FROM usage "
-            "GROUP BY platform, command ORDER BY platform, COUNT(*) DESC"),
-    }
