@@ -128,11 +128,11 @@ async def chromium(binary: str) -> AsyncIterator[Page]:
                 match = _LISTENING.search(line)
                 url = match[1] if match else ""
         port = url.split(":")[2].split("/")[0]
-        async with aiohttp.ClientSession() as session:
-            async with session.get(f"http://127.0.0.1:{port}/json/list") as response:
+        async with aiohttp.ClientSession() as http:
+            async with http.get(f"http://127.0.0.1:{port}/json/list") as response:
                 targets = await response.json()
             target = next(t for t in targets if t["type"] == "page")
-            async with session.ws_connect(target["webSocketDebuggerUrl"], max_msg_size=0) as ws:
+            async with http.ws_connect(target["webSocketDebuggerUrl"], max_msg_size=0) as ws:
                 page = Page(ws)
                 try:
                     yield page
