@@ -19,6 +19,7 @@ from bot.daily.scheduler import DailyScheduler
 from bot.registry import COMMANDS, reserved_name
 from bot.search.engine import SearchEngine
 from bot.storage import heartbeat, usage
+from bot.storage.feedback import prune_answers
 from bot.storage.store import Store
 
 log = logging.getLogger(__name__)
@@ -35,7 +36,7 @@ class App:
         self.settings = settings
         self.wall = wall  # seconds since the epoch for heartbeats, which other processes compare with theirs
         self.default_language = settings.language
-        self.ctx = Context(library, engine, store, settings, clock,
+        self.ctx = Context(library, engine, store, settings, clock, owners=settings.owner_ids,
                            topics={talk.id: talk_topics(talk) for talk in library.talks})
         self.router = Router(self.ctx, COMMANDS)
         self.adapters: dict[str, Adapter] = {}
@@ -121,7 +122,9 @@ class App:
         usage.BUTTON_DAYS; return how many usage rows."""
         now = self.ctx.clock().timestamp()
         days = self.settings.log_retention_days
-        removed = await usage.prune(self.store, now - days * 86400 if days > 0 else float("-inf"), now)
+        cutoff = now - days * 86400 if days > 0 else float("-inf")
+        removed = await usage.prune(self.store, cutoff, now)
+        await prune_answers(self.store, cutoff)
         if removed:
             log.info("pruned %d usage rows older than %d days", removed, self.settings.log_retention_days)
         return removed
