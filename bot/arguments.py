@@ -23,12 +23,14 @@ def check_arguments(args: argparse.Namespace) -> None:
                 option = name if name in ("query", "path", "file", "dir") else "--" + name.replace("_", "-")
                 raise ConfigError(f"{option}: {shown!r} holds bytes that are not valid text in this locale (UTF-8 "
                                   "expected)")
-    if not 1 <= getattr(args, "limit", 1) <= MAX_LIMIT:
+    limit = getattr(args, "limit", None)
+    if limit is not None and not 1 <= limit <= MAX_LIMIT:
         raise ConfigError(f"--limit: expected a number from 1 to {MAX_LIMIT}")
-    if not 1 <= getattr(args, "days", 1) <= MAX_DAYS:
-        raise ConfigError(f"--days: expected a number of days from 1 to {MAX_DAYS}")
-    max_age = getattr(args, "max_age", 1.0)
-    if not 0 < max_age < float("inf"):  # also refuses nan
+    days = getattr(args, "days", None)
+    if days is not None and not 1 <= days <= MAX_DAYS:
+        raise ConfigError(f"--days: expected a positive number of days, at most {MAX_DAYS}")
+    max_age = getattr(args, "max_age", None)
+    if max_age is not None and not 0 < max_age < float("inf"):  # also refuses nan
         raise ConfigError("--max-age: expected a positive number of seconds")
 
 
