@@ -1,4 +1,4 @@
-"""Command line: run | search | eval | stats | check-content | health | backup | forget (also `python -m bot`)."""
+"""Command line: run | search | eval | stats | check-content | import | health | backup | forget (`python -m bot`)."""
 
 from __future__ import annotations
 
@@ -22,6 +22,8 @@ from bot.config import ConfigError, Settings, check_startup, load_settings, unkn
 from bot.content.loader import ContentError, load_library
 from bot.content.model import Passage
 from bot.core.types import Adapter, CommandInfo, Reply, Request, Suggestion
+from bot.importers.command import add_import_command
+from bot.importers.cues import ImportFailure
 from bot.logs import protect_handlers, setup_logging
 from bot.ops import HEALTH_MAX_AGE, PLATFORMS, OpsError, backup, check_health, forget
 from bot.search.engine import SearchEngine
@@ -465,6 +467,7 @@ def build_parser() -> argparse.ArgumentParser:
     forget_.add_argument("--user", required=True, metavar="ID", help="the person's id on that platform")
     forget_.set_defaults(fn=cmd_forget)
     _add_daily_commands(sub)
+    add_import_command(sub)
     return parser
 
 
@@ -477,7 +480,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if getattr(args, "limit", 1) < 1:
             raise ConfigError("--limit: expected a positive number")
         return int(args.fn(settings, args, sys.stdout))
-    except (ConfigError, ContentError, StorageError, OpsError) as exc:
+    except (ConfigError, ContentError, StorageError, OpsError, ImportFailure) as exc:
         print(f"transcript-bot: {exc}", file=sys.stderr)
         return int(getattr(args, "error_code", 2))
     except KeyboardInterrupt:
