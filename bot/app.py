@@ -12,6 +12,7 @@ from datetime import date
 from bot.config import Settings
 from bot.content.loader import load_library
 from bot.content.model import Library, Passage, Quote
+from bot.content.times import format_time
 from bot.core.commands import PASSAGE_VALUE, quote_block
 from bot.core.context import Clock, Context, talk_topics, utc_now
 from bot.core.i18n import COMMAND_HELP, t
@@ -122,6 +123,9 @@ class App:
         """A look-up result: the block as the message to post, the title and its citation on one line each."""
         c = block.citation
         description = f"{c.speaker} · {c.section} ¶{c.paragraph}" if c else ""
+        if passage.start is not None:  # the time in each result: in the title too, autocomplete shows only that
+            description += f" · ▶ {format_time(passage.start)}"
+            title = f"{format_time(passage.start)} {title}"
         reply = Reply((block,), result_count=1, top_passage=passage.key, talk_id=passage.talk_id)
         return Suggestion(PASSAGE_VALUE + passage.key, snippet(title, SUGGESTION_TITLE_CHARS),
                           snippet(description, SUGGESTION_TITLE_CHARS), reply)

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, ParamSpec, TextIO, TypeVar
 from bot.config import ConfigError, Settings, check_startup, load_settings, unknown_variables
 from bot.content.loader import ContentError, load_library
 from bot.content.model import Passage
+from bot.content.times import format_time, moment_link
 from bot.core.types import Adapter, CommandInfo, Reply, Request, Suggestion
 from bot.importers.command import add_import_command
 from bot.importers.cues import ImportFailure
@@ -50,7 +51,8 @@ def result_json(engine: SearchEngine, query: str, limit: int) -> dict[str, objec
         "query": query,
         "results": [
             {"text": h.passage.text, "score": h.score, "talk": h.passage.talk_id, "section": h.passage.section,
-             "paragraph": h.passage.number, "speaker": _speaker(engine, h.passage)}
+             "paragraph": h.passage.number, "speaker": _speaker(engine, h.passage), "start": h.passage.start,
+             "link": moment_link(engine.catalog.by_id(h.passage.talk_id).source, h.passage.start)}
             for h in hits
         ],
     }
@@ -92,8 +94,9 @@ def cmd_search(settings: Settings, args: argparse.Namespace, out: TextIO) -> int
     if not results:
         out.write("no good match\n")
     for number, r in enumerate(results, start=1):
+        moment = f" · ▶ {format_time(float(r['start']))}\n   {r['link']}" if r["start"] is not None else ""
         out.write(f"{number}. [{r['score']:.2f}] {r['text']}\n   — {r['speaker']} · {r['talk']} · "
-                  f"{r['section']} ¶{r['paragraph']}\n")
+                  f"{r['section']} ¶{r['paragraph']}{moment}\n")
     return 0
 
 

@@ -9,7 +9,8 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 from bot import __version__
-from bot.content.model import Quote, Talk
+from bot.content.model import Passage, Quote, Talk
+from bot.content.times import format_time, moment_link
 from bot.core.context import Context
 from bot.core.i18n import COMMAND_HELP, t
 from bot.core.types import Block, Button, Reply, Request
@@ -34,6 +35,14 @@ def _pick_talk(ctx: Context, args: str) -> tuple[Talk | None, str]:
     if talk is not None and (len(ctx.catalog.talks) > 1 or rest.strip()):
         return talk, rest.strip()
     return None, args.strip()
+
+
+def moment_buttons(ctx: Context, passage: Passage) -> tuple[Button, ...]:
+    """A '▶ 12:34' link that opens the recording where the passage is said (none without a time)."""
+    talk = ctx.catalog.talk(passage.talk_id)
+    if talk is None or passage.start is None:
+        return ()
+    return (Button(f"▶ {format_time(passage.start)}", url=moment_link(talk.source, passage.start)),)
 
 
 def _source_button(ctx: Context, lang: str, talk_id: str | None) -> tuple[Button, ...]:
@@ -81,6 +90,7 @@ async def _answer(ctx: Context, req: Request, query: str, talk: Talk | None, off
         _remember_query(ctx, key, query, talk)
         buttons.append(Button(t(lang, "button_more"), command="more", args=f"{key} {offset + RESULTS_PER_PAGE}"))
     buttons.append(Button(t(lang, "button_context"), command="context", args=shown[0].passage.key))
+    buttons.extend(moment_buttons(ctx, shown[0].passage))
     buttons.extend(_source_button(ctx, lang, shown[0].passage.talk_id))
     return Reply(tuple(blocks), tuple(buttons), result_count=len(shown), top_passage=shown[0].passage.key,
                  talk_id=shown[0].passage.talk_id)
@@ -94,7 +104,7 @@ async def ask(ctx: Context, req: Request) -> Reply:
         passage = ctx.catalog.passage(args[1:])
         if passage is not None:
             buttons = (Button(t(lang, "button_context"), command="context", args=passage.key),
-                       *_source_button(ctx, lang, passage.talk_id))
+                       *moment_buttons(ctx, passage), *_source_button(ctx, lang, passage.talk_id))
             return Reply((ctx.passage_block(passage, lang),), buttons, result_count=1, top_passage=passage.key,
                          talk_id=passage.talk_id)
     if not args:
@@ -161,7 +171,8 @@ async def quote(ctx: Context, req: Request) -> Reply:
     if chosen is None:
         chosen = ctx.rng.choice(pool)
     blocks.append(quote_block(ctx, chosen, lang))
-    return Reply(tuple(blocks), _source_button(ctx, lang, chosen.passage.talk_id),
+    return Reply(tuple(blocks), (*moment_buttons(ctx, chosen.passage),
+                                 *_source_button(ctx, lang, chosen.passage.talk_id)),
                  outcome=outcome,  # type: ignore[arg-type]
                  result_count=0 if outcome == "no_match" else 1, top_passage=chosen.passage.key,
                  talk_id=chosen.passage.talk_id)
