@@ -16,6 +16,7 @@ from bot.importers.passages import Draft
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029\x85]")
 _LABEL_UNSAFE = re.compile(r"[:：;=\[\]#]")
+_HOSTS = {"host", "moderator", "chair", "presenter", "主持人", "主持"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,8 +41,8 @@ def _label(name: str) -> str:
 
 
 def roles(drafts: list[Draft], main: str) -> dict[str, str]:
-    """Label → role: the main speaker (named like --speaker, else who says most), hosts before them, others
-    questioners. Unnamed voices (turn marks only) get no label."""
+    """Label → role: the main speaker (named like --speaker, else who says most); hosts (so named, or heard
+    before the main speaker); everyone else questioners. Unnamed voices (turn marks only) get no label."""
     named = [d for d in drafts if d.speaker and not d.speaker.startswith("\x00")]
     if not named:
         return {}
@@ -55,10 +56,14 @@ def roles(drafts: list[Draft], main: str) -> dict[str, str]:
                       amount.most_common(1)[0][0])
     out: dict[str, str] = {chosen: "speaker"}
     seen_main = False
-    for draft in named:
-        label = _label(draft.speaker or "")
+    for draft in drafts:
+        if not draft.speaker or draft.speaker.startswith("\x00"):
+            seen_main = True  # unlabelled text is the main speaker's
+            continue
+        label = _label(draft.speaker)
         seen_main = seen_main or label == chosen
-        out.setdefault(label, "questioner" if seen_main else "host")
+        hosting = label.casefold() in _HOSTS or not seen_main
+        out.setdefault(label, "host" if hosting else "questioner")
     return out
 
 
