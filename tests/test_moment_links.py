@@ -93,3 +93,20 @@ async def test_discord_embed_links_the_time_and_a_button_opens_it(timed_app: App
     links = [b for row in message["components"] for b in row["components"] if b["style"] == 5]
     assert any(b["url"] == f"{SOURCE}&{MOMENT}" and b["label"] == "▶ 0:31" for b in links)
     assert custom_ids(message)
+
+
+async def test_summary_of_a_talk_without_key_points_is_automatic_with_times(timed_app: App) -> None:
+    reply = await timed_app.handle(Request("console", "c", "u", "summary", "lighthouse"))
+    items = [b.text for b in reply.blocks if b.kind == "item"]
+    assert 5 <= len(items) <= 7 and reply.result_count == len(items)
+    assert any(b.kind == "hint" and "Automatic summary" in b.text for b in reply.blocks)
+    times = [int(i.split(" · ")[0].split(":")[0]) * 60 + int(i.split(" · ")[0].split(":")[1]) for i in items]
+    assert times == sorted(times)  # in talk order, each with its time
+    talk = timed_app.catalog.by_id("lighthouse")
+    assert all(any(i.split(" · ", 1)[1] in p.text for p in talk.passages if p.role == "speaker") for i in items)
+
+
+async def test_curated_key_points_win(app: App) -> None:
+    reply = await app.handle(Request("console", "c", "u", "summary", ""))
+    assert not any("Automatic" in b.text for b in reply.blocks)
+    assert [b.text for b in reply.blocks if b.kind == "item"] == list(app.catalog.talks[0].key_points)

@@ -10,6 +10,7 @@ from datetime import timedelta
 
 from bot import __version__
 from bot.content.model import Passage, Quote, Talk
+from bot.content.summary import automatic_summary
 from bot.content.times import format_time, moment_link
 from bot.core.context import Context
 from bot.core.i18n import COMMAND_HELP, t
@@ -200,9 +201,15 @@ async def summary(ctx: Context, req: Request) -> Reply:
         return Reply(tuple(blocks), result_count=len(talks))
     blocks = [Block("title", t(lang, "summary_title", title=talk.title))]
     blocks.extend(Block("item", point) for point in talk.key_points)
+    count = len(talk.key_points)
+    if not talk.key_points:  # curated key points win; without them, the speaker's most central sentences
+        picked = automatic_summary(talk)
+        blocks.append(Block("hint", t(lang, "summary_auto")))
+        blocks.extend(Block("item", f"{'' if p.start is None else format_time(p.start) + ' · '}{text}")
+                      for p, text in picked)
+        count = len(picked)
     blocks.append(Block("text", f"{talk.speaker} · {talk.event} · {talk.date}\n{talk.source}"))
-    return Reply(tuple(blocks), _source_button(ctx, lang, talk.id), result_count=len(talk.key_points),
-                 talk_id=talk.id)
+    return Reply(tuple(blocks), _source_button(ctx, lang, talk.id), result_count=count, talk_id=talk.id)
 
 
 async def about(ctx: Context, req: Request) -> Reply:
