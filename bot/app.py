@@ -21,6 +21,7 @@ from bot.core.types import Adapter, Block, CommandInfo, Reply, Request, Suggesti
 from bot.daily.command import daily_command
 from bot.daily.scheduler import DailyScheduler
 from bot.ops import heartbeat_key
+from bot.reload import ContentReloader
 from bot.search.engine import SUGGEST_CONFIDENCE, SearchEngine
 from bot.storage.store import Store
 
@@ -60,6 +61,7 @@ class App:
         self.router.add("daily", daily_command(self.daily.wake))
         self.on_migration(self.daily.chat_migrated)
         self.on_close(self.daily.stop)
+        self.reloader = ContentReloader(self.ctx, settings.content_dir, settings.index_path)
 
     @classmethod
     async def create(cls, settings: Settings, clock: Clock = utc_now) -> App:
@@ -154,6 +156,7 @@ class App:
         """Start the heartbeat, the daily quote scheduler and the usage-log retention jobs."""
         self._tasks.append(asyncio.create_task(self._heartbeat_loop(), name="heartbeat"))
         self.daily.start()
+        self._tasks.append(asyncio.create_task(self.reloader.run(self.settings.reload_seconds), name="reload"))
         if self.settings.log_retention_days > 0:
             self._tasks.append(asyncio.create_task(self._retention_loop(), name="retention"))
 
