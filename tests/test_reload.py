@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -17,7 +23,7 @@ from bot.daily import store as subs
 from bot.importers.command import import_file
 from bot.importers.writer import TalkHeader
 
-from .conftest import SEED_TALK
+from .conftest import REPO, SEED_TALK
 
 FIXTURES = Path(__file__).parent / "fixtures"
 QUESTION = "how did the daughter learn to read in winter"
@@ -112,3 +118,63 @@ async def test_buttons_keys_and_subscriptions_survive_a_reload(
     assert any("'lighthouse' was removed" in r.getMessage() and "every talk" in r.getMessage()
                for r in caplog.records)
     assert live.catalog.talk("lighthouse") is None
+
+
+class Collector(threading.Thread):
+    """Reads a pipe to the end in the background."""
+
+    def __init__(self, stream: object) -> None:
+        super().__init__(daemon=True)
+        self.stream = stream
+        self.chunks: list[str] = []
+
+    def run(self) -> None:
+        for line in self.stream:  # type: ignore[attr-defined]
+            self.chunks.append(line)
+
+    @property
+    def text(self) -> str:
+        return "".join(self.chunks)
+
+
+def _wait_for(collector: Collector, needle: str, seconds: float = 60.0) -> None:
+    deadline = time.monotonic() + seconds
+    while needle not in collector.text:
+        assert time.monotonic() < deadline, f"{needle!r} never came: {collector.text[-2000:]}"
+        time.sleep(0.05)  # polling another process's output: there is nothing to await
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX signals")
+def test_sighup_makes_a_running_bot_answer_from_a_file_imported_into_its_folder(tmp_path: Path) -> None:
+    content = tmp_path / "talks"
+    content.mkdir()
+    shutil.copy(SEED_TALK, content / SEED_TALK.name)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("BOT_", "TELEGRAM_", "DISCORD_"))}
+    env.update({"BOT_DATABASE": str(tmp_path / "data" / "bot.sqlite3"), "BOT_LANGUAGE": "en",
+                "BOT_HASH_SALT": "reload-salt-0123456789", "BOT_CONTENT_DIR": str(content),
+                "BOT_RELOAD_SECONDS": "0"})
+    proc = subprocess.Popen([sys.executable, "-m", "bot", "run"], cwd=REPO, env=env, stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, encoding="utf-8")
+    assert proc.stdin is not None
+    out, err = Collector(proc.stdout), Collector(proc.stderr)
+    out.start()
+    err.start()
+    try:
+        proc.stdin.write("/help\n")
+        proc.stdin.flush()
+        _wait_for(out, "/ask")
+        imported = subprocess.run(
+            [sys.executable, "-m", "bot", "import", str(FIXTURES / "lighthouse.srt"), "--id", "lighthouse",
+             "--title", "Gull Point", "--speaker", "Margaret Hale", "--source", "https://youtu.be/lh1", "--out",
+             str(content)], cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
+        assert imported.returncode == 0, imported.stderr
+        os.kill(proc.pid, signal.SIGHUP)
+        _wait_for(err, "content reloaded")
+        proc.stdin.write(f"/ask {QUESTION}\n")
+        proc.stdin.flush()
+        _wait_for(out, "tide table")
+        assert "https://youtu.be/lh1?t=29" in out.text
+    finally:
+        proc.stdin.close()
+        proc.wait(timeout=60)
+    assert proc.returncode == 0
