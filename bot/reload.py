@@ -172,4 +172,7 @@ class ContentReloader:
             return None
         library = Library(talks)
         engine = SearchEngine(library, self.index_dir)
-        return _Built(library, engine, {t.id: talk_topics(t) for t in library.talks}, known, broken)
+        kept = {id(talk) for _, talk in self.known.values()}
+        topics = {t.id: self.ctx.topics[t.id] if id(t) in kept and t.id in self.ctx.topics else talk_topics(t)
+                  for t in library.talks}  # an unchanged talk keeps its topics
+        return _Built(library, engine, topics, known, broken)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -47,7 +48,9 @@ def test_seed_captions_import_once_each_and_answers_start_where_the_words_are(
     assert printed.startswith(f"wrote {out / 'seed-import.md'}: ")
     talk = load_talk(out / "seed-import.md")
     spoken = "".join(c.text for c in cues)
-    assert "".join(p.text for p in talk.passages).replace(" ", "") == spoken  # every line once, none lost
+    joined = "".join(p.text for p in talk.passages)
+    assert joined.replace(" ", "") == spoken  # every line once, none lost
+    assert not re.search(r"[\u4e00-\u9fff，。] +[\u4e00-\u9fff，。]", joined)  # no space inside Chinese text
     assert all(p.start is not None for p in talk.passages) and not talk.key_points
     sizes = [len(p.text) for p in talk.passages]
     assert max(sizes) <= 320 and sum(s >= 40 for s in sizes) >= len(sizes) - 3

@@ -39,10 +39,12 @@ class Cue:
 
 def clean_markup(text: str) -> str:
     """Caption text without tags and entities, on one line."""
-    text = _TAG.sub("", text)
-    for entity, char in _ENTITIES.items():
-        text = text.replace(entity, char)
-    return _SPACE.sub(" ", text).strip()
+    if "<" in text:
+        text = _TAG.sub("", text)
+    if "&" in text:
+        for entity, char in _ENTITIES.items():
+            text = text.replace(entity, char)
+    return " ".join(text.split())
 
 
 def decode(path: Path, data: bytes) -> str:

@@ -21,6 +21,7 @@ _LATIN_WORD = re.compile(r"[A-Za-z0-9][\w'’.-]*")
 _PREFIX = re.compile(
     r"^([A-Z][\w.'’-]*(?: [A-Z][\w.'’-]*){0,2}|[\u4e00-\u9fff]{1,6}|Speaker \d+|SPEAKER_\d+)\s?[:：]\s+")
 _TURN = re.compile(r"^(?:>>|&gt;&gt;|-\s)\s*")
+_SOUND_FIRST = frozenset("[(（【♪")
 _SOUND = re.compile(r"^[\[(（【]\s*[A-Za-z\u4e00-\u9fff ]{1,30}\s*[\])）】]$|^♪+.*♪*$")
 
 
@@ -58,9 +59,9 @@ def assign_speakers(cues: list[Cue]) -> list[Cue]:
     turns = 0
     for cue in cues:
         text, speaker = cue.text, cue.speaker
-        if _SOUND.match(text.strip()):
+        if text[:1] in _SOUND_FIRST and _SOUND.match(text.strip()):
             continue
-        turn = _TURN.match(text)
+        turn = _TURN.match(text) if text[:1] in ">&-" else None
         if turn and not speaker:
             text = text[turn.end():]
             turns += 1
@@ -69,8 +70,10 @@ def assign_speakers(cues: list[Cue]) -> list[Cue]:
         if match and match.group(1) in known:
             speaker, text = match.group(1), text[match.end():]
         current = speaker or current
-        if text.strip():
-            out.append(replace(cue, text=text.strip(), speaker=current))
+        text = text.strip()
+        if text:
+            out.append(cue if text == cue.text and current == cue.speaker else replace(cue, text=text,
+                                                                                       speaker=current))
     return out
 
 

@@ -10,13 +10,14 @@ from pathlib import Path
 import webvtt
 from webvtt.errors import MalformedCaptionError, MalformedFileError
 
-from bot.importers.cues import Cue, ImportFailure, clean_markup
+from bot.importers.cues import Cue, ImportFailure, clean_markup, join_text
 
 _TIME = r"(?:\d+:)?\d{1,2}:\d{2}[.,]\d{1,3}"
 _TIMING = re.compile(rf"^\s*{_TIME}\s*-->\s*{_TIME}(?:\s.*)?$")
 _INLINE = re.compile(r"<((?:\d+:)?\d{2}:\d{2}\.\d{3})>")
 _VOICE = re.compile(r"<v(?:\.[\w-]+)*\s+([^>]+?)\s*>")
 _ASS = re.compile(r"\{\\[^}]*\}")
+WORD_PAUSE = 1.0  # seconds of silence between two timed words that may end a passage
 
 
 def _seconds(value: str) -> float:
@@ -43,18 +44,35 @@ def _cue_lines(text: str) -> dict[int, int]:
     return lines
 
 
+def _joined(words: list[str]) -> str:
+    text = ""
+    for word in words:
+        text = join_text(text, word)
+    return text
+
+
 def _words(raw: str, start: float, end: float, where: str, speaker: str | None) -> list[Cue]:
-    """A line with inline word timings ('so<00:00:00.480><c> I</c>...') as one cue per timed word."""
+    """A line with inline word timings ('so<00:00:00.480><c> I</c>...'): one cue per run of words, a new one
+    after each silence long enough to end a passage (a word's own end is not given: estimated from its length)."""
     pieces = _INLINE.split(raw)
     times = [start] + [_seconds(t) for t in pieces[1::2]]
     texts = [clean_markup(p) for p in pieces[0::2]]
     out: list[Cue] = []
-    for index, (at, word) in enumerate(zip(times, texts, strict=True)):
+    words: list[str] = []
+    begun = start
+    said_until = start
+    for at, word in zip(times, texts, strict=True):
         if not word:
             continue
-        following = times[index + 1] if index + 1 < len(times) else end
-        estimate = at + 0.1 + 0.07 * len(word)  # a word's own end is not given: a pause shows as a gap
-        out.append(Cue(at, max(at, min(following, estimate)), word, speaker, where))
+        if words and at - said_until >= WORD_PAUSE:
+            out.append(Cue(begun, said_until, _joined(words), speaker, where))
+            words = []
+        if not words:
+            begun = at
+        words.append(word)
+        said_until = at + 0.1 + 0.07 * len(word)
+    if words:
+        out.append(Cue(begun, max(begun, min(end, said_until)), _joined(words), speaker, where))
     return out
 
 
@@ -100,8 +118,8 @@ def _looks_rolling(cues: list[tuple[float, float, list[str], str]]) -> bool:
     """Rolling captions: cues that begin by repeating the line the cue before ended with."""
     repeats = total = 0
     for (_, _, before, _), (_, _, lines, _) in itertools.pairwise(cues):
-        before_clean = [clean_markup(x) for x in before if clean_markup(x)]
-        now = [clean_markup(x) for x in lines if clean_markup(x)]
+        before_clean = [x for x in map(clean_markup, before) if x]
+        now = [x for x in map(clean_markup, lines) if x]
         if not before_clean or not now:
             continue
         total += 1
