@@ -15,8 +15,11 @@ from bot.importers.command import import_file
 from bot.importers.writer import TalkHeader
 from tests.captions import Timed, to_srt, to_youtube_vtt
 
-WORDS = ("data model scaling compute reasoning agents internet fuel training network language learning "
-         "people future systems tokens ideas question answer research paper years brain evolution").split()
+WORDS = (
+    "data", "model", "scaling", "compute", "reasoning", "agents", "internet", "fuel",
+    "training", "network", "language", "learning", "people", "future", "systems", "tokens",
+    "ideas", "question", "answer", "research", "paper", "years", "brain", "evolution",
+)
 
 
 def captions(count: int, seed: int = 3) -> list[Timed]:
