@@ -13,7 +13,9 @@ from bot.adapters.discord import DiscordAdapter
 from bot.app import App
 from bot.cli import main
 from bot.config import Settings, load_settings
+from bot.content.model import Quote
 from bot.core.types import Request
+from bot.daily.scheduler import broadcast_reply
 from tests.fakes.discord_api import FakeDiscord, custom_ids, discord_settings
 from tests.fakes.telegram_api import FakeTelegramAPI, running_adapter
 
@@ -110,3 +112,12 @@ async def test_curated_key_points_win(app: App) -> None:
     reply = await app.handle(Request("console", "c", "u", "summary", ""))
     assert not any("Automatic" in b.text for b in reply.blocks)
     assert [b.text for b in reply.blocks if b.kind == "item"] == list(app.catalog.talks[0].key_points)
+
+
+async def test_daily_quote_carries_the_same_link(timed_app: App) -> None:
+    passage = next(p for p in timed_app.catalog.passages if p.start == 31)
+    quote = Quote(f"{passage.key}#1", "My daughter learned to read that winter.", passage)
+    reply = broadcast_reply(timed_app.ctx, quote, "en")
+    [block] = [b for b in reply.blocks if b.kind == "quote"]
+    assert block.citation is not None and block.citation.link == f"{SOURCE}&{MOMENT}"
+    assert any(b.url == f"{SOURCE}&{MOMENT}" and b.label == "▶ 0:31" for b in reply.buttons)
