@@ -12,7 +12,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import multiprocessing
 import os
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,8 +22,17 @@ from bot.content.loader import ContentError, GlossaryCache, load_talk, talk_file
 from bot.content.model import Library, Talk
 from bot.core.context import Context, talk_topics
 from bot.search.engine import SearchEngine
+from bot.search.index import load_or_build
 
 log = logging.getLogger(__name__)
+CHILD_BUILD_PASSAGES = 20_000  # from this many passages on, the new index is built in a child process
+
+
+def build_index_file(paths: list[str], index_dir: str) -> None:
+    """Build and persist the search index of these talk files (run in a child process: a large build would
+    otherwise hold the interpreter lock for long stretches while the bot answers)."""
+    library = Library([load_talk(Path(p)) for p in paths])
+    load_or_build([p.text for p in library.passages], Path(index_dir))
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,6 +130,14 @@ class ContentReloader:
             await self._orphaned(talk_id)
         return True
 
+    def _build_in_child(self, paths: list[str]) -> None:
+        """Have a child process write the new index file; on any failure the index is built here instead."""
+        try:
+            with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+                pool.submit(build_index_file, paths, str(self.index_dir)).result()
+        except Exception as exc:
+            log.warning("content: the index could not be built in a child process (%s); building it here", exc)
+
     async def _orphaned(self, talk_id: str) -> None:
         """Say what happens to the daily subscriptions of a talk that is gone."""
         try:
@@ -135,6 +154,7 @@ class ContentReloader:
     def _build(self, snapshot: dict[Path, Stamp]) -> _Built | None:
         """The new library, index and topics (on a worker thread); None when no talk would be left."""
         known: dict[Path, tuple[Stamp, Talk]] = {}
+        stale = False  # a talk kept at its last good version: the files on disk are not what is loaded
         broken: dict[Path, Stamp] = {}
         glossaries: GlossaryCache = {}
         talks: list[Talk] = []
@@ -155,6 +175,7 @@ class ContentReloader:
                         continue
                     log.error("content: %s; keeping the version loaded before", exc)
                     talk = old[1]
+                    stale = True
             clash = next((names[n.casefold()] for n in (talk.id, *talk.aliases) if n.casefold() in names), None)
             if clash is not None:
                 log.error("content: skipped %s: its id or an alias is already used by %s", path, clash)
@@ -171,7 +192,9 @@ class ContentReloader:
             log.error("content: no talk file in %s could be loaded; the talks loaded before stay up", self.directory)
             return None
         library = Library(talks)
-        engine = SearchEngine(library, self.index_dir)
+        if self.index_dir is not None and not stale and len(library.passages) >= CHILD_BUILD_PASSAGES:
+            self._build_in_child([t.path for t in library.talks])
+        engine = SearchEngine(library, self.index_dir)  # maps the index the child wrote (or builds it here)
         kept = {id(talk) for _, talk in self.known.values()}
         topics = {t.id: self.ctx.topics[t.id] if id(t) in kept and t.id in self.ctx.topics else talk_topics(t)
                   for t in library.talks}  # an unchanged talk keeps its topics

@@ -178,3 +178,24 @@ def test_sighup_makes_a_running_bot_answer_from_a_file_imported_into_its_folder(
         proc.stdin.close()
         proc.wait(timeout=60)
     assert proc.returncode == 0
+
+
+async def test_a_large_index_is_built_in_a_child_process(live: App, live_settings: Settings,
+                                                         monkeypatch: pytest.MonkeyPatch,
+                                                         caplog: pytest.LogCaptureFixture) -> None:
+    monkeypatch.setattr("bot.reload.CHILD_BUILD_PASSAGES", 0)
+    built: list[list[str]] = []
+    original = live.reloader._build_in_child
+
+    def spy(paths: list[str]) -> None:
+        built.append(paths)
+        original(paths)
+
+    monkeypatch.setattr(live.reloader, "_build_in_child", spy)
+    import_lighthouse(live_settings.content_dir)
+    with caplog.at_level(logging.INFO):
+        assert await live.reloader.reload() is True
+    assert built and len(built[0]) == 2
+    assert not any("child process" in r.getMessage() or "rebuilding" in r.getMessage() for r in caplog.records)
+    assert (live_settings.index_path / "index.npz").exists()
+    assert "tide table" in await ask(live, QUESTION)
