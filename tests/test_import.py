@@ -202,3 +202,17 @@ def test_ten_hours_of_captions_import(tmp_path: Path, capsys: pytest.CaptureFixt
     assert "9:59:56" in printed
     talk = load_talk(tmp_path / "out" / "long.md")
     assert talk.passages[-1].start is not None and talk.passages[-1].start > 35_000
+
+
+def test_whisper_word_times_that_step_back_a_little_import(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    words = [{"word": " Agents", "start": 1.0, "end": 1.4}, {"word": " will", "start": 1.5, "end": 1.7},
+             {"word": " reason.", "start": 1.8, "end": 2.2}]
+    later = [{"word": " They", "start": 1.6, "end": 2.3}, {"word": " surprise", "start": 2.4, "end": 2.9},
+             {"word": " us.", "start": 3.0, "end": 3.2}]
+    data = {"segments": [{"start": 1.0, "end": 2.2, "text": " Agents will reason.", "words": words},
+                         {"start": 2.0, "end": 3.2, "text": " They surprise us.", "words": later}]}
+    (tmp_path / "w.json").write_text(json.dumps(data), encoding="utf-8")
+    code, printed = run_import(capsys, tmp_path / "w.json", tmp_path / "out", "jitter")
+    assert code == 0, printed
+    talk = load_talk(tmp_path / "out" / "jitter.md")
+    assert talk.passages[0].text == "Agents will reason. They surprise us." and talk.passages[0].start == 1

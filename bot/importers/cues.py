@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from bot.content.times import format_time
 
 MAX_INPUT_BYTES = 20_000_000  # a 10-hour SubRip file is about 1.5 MB; anything near this is not captions
+JITTER = 1.0  # a cue starting up to this much before the one above it is moved up to it (ASR word timings)
 MAX_SECONDS = 24 * 3600.0  # a cue later than a day into the recording is a broken time, not a long talk
 _TAG = re.compile(r"<[^>]*>")
 _SPACE = re.compile(r"\s+")
@@ -90,20 +91,26 @@ def read_input(path: Path) -> str:
 
 
 def check_times(path: Path | str, cues: list[Cue]) -> list[Cue]:
-    """Cues in order with sane times: backwards or impossible times fail, a small overlap is trimmed."""
+    """Cues in order with sane times: backwards or impossible times fail; overlaps are accepted, and a start
+    slightly before the cue above (speech recognisers' word timings) is moved up to it."""
     out: list[Cue] = []
     previous: Cue | None = None
     for cue in cues:
-        if cue.start is None or cue.end is None:
+        start, end = cue.start, cue.end
+        if start is None or end is None:
             out.append(cue)
             continue
-        if cue.start < 0 or cue.end < cue.start:
-            raise ImportFailure(path, f"ends before it starts ({stamp(cue.start)} → {stamp(cue.end)})", cue.where)
-        if cue.end > MAX_SECONDS:
-            raise ImportFailure(path, f"time {stamp(cue.end)} is past 24 hours", cue.where)
-        if previous is not None and previous.start is not None and cue.start < previous.start:
-            raise ImportFailure(path, f"starts at {stamp(cue.start)}, before the cue before it "
-                                      f"({stamp(previous.start)}): times go backwards", cue.where)
+        if start < 0 or end < start:
+            raise ImportFailure(path, f"ends before it starts ({stamp(start)} → {stamp(end)})", cue.where)
+        if end > MAX_SECONDS:
+            raise ImportFailure(path, f"time {stamp(end)} is past 24 hours", cue.where)
+        before = previous.start if previous is not None else None
+        if before is not None and 0 < before - start <= JITTER:
+            start, end = before, max(end, before)  # word-timing jitter
+            cue = replace(cue, start=start, end=end)
+        if before is not None and start < before:
+            raise ImportFailure(path, f"starts at {stamp(start)}, before the cue before it "
+                                      f"({stamp(before)}): times go backwards", cue.where)
         out.append(cue)
         previous = cue
     return out
