@@ -38,25 +38,41 @@ def _terms(text: str) -> Counter[str]:
     return terms
 
 
-def sentences(talk: Talk) -> list[tuple[Passage, str]]:
-    """The speaker's sentences with their passages (Chinese and Latin sentence ends)."""
-    out: list[tuple[Passage, str]] = []
-    for passage in talk.passages:
+def sentences(talk: Talk) -> list[tuple[Passage, str, float | None]]:
+    """The speaker's sentences with their passages and estimated times (Chinese and Latin sentence ends).
+
+    A sentence's time is its passage's start, moved on by its share of the passage's text towards the
+    start of the next timed passage of the same section (speech runs at a roughly even pace)."""
+    out: list[tuple[Passage, str, float | None]] = []
+    passages = talk.passages
+    for index, passage in enumerate(passages):
         if passage.role != "speaker":
             continue
+        following = next((p.start for p in passages[index + 1 :] if p.section == passage.section
+                          and p.start is not None), None)
+        length = max(len(passage.text), 1)
+        offset = 0
         for chunk in split_sentences(passage.text):
             for sentence in _LATIN_END.split(chunk):
-                if SENTENCE_CHARS[0] <= len(sentence.strip()) <= SENTENCE_CHARS[1]:
-                    out.append((passage, sentence.strip()))
+                text = sentence.strip()
+                at = passage.text.find(text, offset)
+                offset = max(offset, at)
+                seconds: float | None = None
+                if passage.start is not None:
+                    seconds = float(passage.start)
+                    if following is not None and following > passage.start:
+                        seconds += (following - passage.start) * offset / length
+                if SENTENCE_CHARS[0] <= len(text) <= SENTENCE_CHARS[1]:
+                    out.append((passage, text, seconds))
     return out
 
 
-def automatic_summary(talk: Talk) -> list[tuple[Passage, str]]:
+def automatic_summary(talk: Talk) -> list[tuple[Passage, str, float | None]]:
     """5-7 of the speaker's most central sentences, in talk order (fewer only when the talk has fewer)."""
     found = sentences(talk)
     if not found:
         return []
-    bags = [_terms(text) for _, text in found]
+    bags = [_terms(text) for _, text, _ in found]
     df = Counter(term for bag in bags for term in bag)
     n = len(bags)
     vectors = [{t: c * math.log(1 + n / df[t]) for t, c in bag.items()} for bag in bags]

@@ -205,8 +205,8 @@ async def summary(ctx: Context, req: Request) -> Reply:
     if not talk.key_points:  # curated key points win; without them, the speaker's most central sentences
         picked = automatic_summary(talk)
         blocks.append(Block("hint", t(lang, "summary_auto")))
-        blocks.extend(Block("item", f"{'' if p.start is None else format_time(p.start) + ' · '}{text}")
-                      for p, text in picked)
+        blocks.extend(Block("item", f"{'' if at is None else format_time(at) + ' · '}{text}")
+                      for _, text, at in picked)
         count = len(picked)
     blocks.append(Block("text", f"{talk.speaker} · {talk.event} · {talk.date}\n{talk.source}"))
     return Reply(tuple(blocks), _source_button(ctx, lang, talk.id), result_count=count, talk_id=talk.id)
