@@ -199,7 +199,8 @@ async def summary(ctx: Context, req: Request) -> Reply:
         blocks = [Block("text", t(lang, "summary_pick"))]
         blocks.extend(Block("item", f"{x.id}: {x.title} ({x.speaker}, {x.date})") for x in talks)
         return Reply(tuple(blocks), result_count=len(talks))
-    blocks = [Block("title", t(lang, "summary_title", title=talk.title))]
+    title_key = "summary_title" if talk.key_points else "summary_auto_title"
+    blocks = [Block("title", t(lang, title_key, title=talk.title))]
     blocks.extend(Block("item", point) for point in talk.key_points)
     count = len(talk.key_points)
     if not talk.key_points:  # curated key points win; without them, the speaker's most central sentences

@@ -50,6 +50,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh": "没有与“{query}”相符的原话，换一句给你：",
     },
     "summary_title": {"en": "Key points: {title}", "zh": "要点：{title}"},
+    "summary_auto_title": {"en": "Summary (automatic): {title}", "zh": "自动摘要：{title}"},
     "summary_auto": {
         "en": "Automatic summary: the speaker's most central sentences, picked by the bot (the talk has no "
               "curated key points).",
