@@ -126,7 +126,9 @@ def cmd_check_content(settings: Settings, args: argparse.Namespace, out: TextIO)
     out.write(f"OK: {len(library.talks)} talk(s), {len(library.passages)} passages, {len(library.quotes)} "
               f"quotable sentences, {glossary} glossary terms\n")
     for talk in library.talks:
-        out.write(f"  {talk.id}: {talk.title} ({len(talk.passages)} passages) — {talk.path}\n")
+        timed = sum(p.start is not None for p in talk.passages)
+        times = f", {timed} with times" if timed else ""
+        out.write(f"  {talk.id}: {talk.title} ({len(talk.passages)} passages{times}) — {talk.path}\n")
     return 0
 
 
