@@ -15,7 +15,7 @@ from bot.cli import main
 from bot.config import Settings, load_settings
 from bot.content.model import Quote
 from bot.core.types import Request
-from bot.daily.scheduler import broadcast_reply
+from bot.daily.deliveries import broadcast_reply
 from tests.fakes.discord_api import FakeDiscord, custom_ids, discord_settings
 from tests.fakes.telegram_api import FakeTelegramAPI, running_adapter
 

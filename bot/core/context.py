@@ -7,6 +7,7 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from bot.config import Settings
 from bot.content.model import Library, Passage, Talk
@@ -16,6 +17,9 @@ from bot.core.types import Block, Citation, Request
 from bot.search.engine import SearchEngine
 from bot.search.normalise import normalise
 from bot.storage.store import Store
+
+if TYPE_CHECKING:
+    from bot.core.spec import CommandSpec
 
 Clock = Callable[[], datetime]
 
@@ -36,6 +40,18 @@ class Context:
     clock: Clock = utc_now
     rng: random.Random = field(default_factory=random.Random)
     topics: dict[str, list[str]] = field(default_factory=dict)
+    specs: tuple[CommandSpec, ...] = ()  # every command, as declared (for /help)
+    owners: frozenset[str] = frozenset()  # "platform:user id" of the bot's owners
+    watchers: dict[str, list[Callable[[], None]]] = field(default_factory=dict)
+
+    def notify(self, topic: str) -> None:
+        """Tell the background jobs watching a topic (e.g. "daily") that what they watch changed."""
+        for watcher in self.watchers.get(topic, []):
+            watcher()
+
+    def is_owner(self, request: Request) -> bool:
+        """Whether the sender is one of the bot's owners."""
+        return f"{request.platform}:{request.user_id}" in self.owners
 
     def lang(self, request: Request) -> str:
         """The language of the bot's words for this request."""
