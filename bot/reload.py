@@ -21,6 +21,7 @@ from pathlib import Path
 from bot.content.loader import ContentError, GlossaryCache, load_talk, talk_files
 from bot.content.model import Library, Talk
 from bot.core.context import Context, talk_topics
+from bot.daily import store as subs
 from bot.search.engine import SearchEngine
 from bot.search.index import load_or_build
 
@@ -141,12 +142,10 @@ class ContentReloader:
     async def _orphaned(self, talk_id: str) -> None:
         """Say what happens to the daily subscriptions of a talk that is gone."""
         try:
-            rows = await self.ctx.store.read(
-                "SELECT COUNT(*) FROM daily_subscriptions WHERE talk = ? AND state = 'active'", (talk_id,))
+            count = sum(sub.talk == talk_id for sub in await subs.active(self.ctx.store))
         except Exception as exc:
             log.warning("content: could not count the subscriptions of removed talk %r: %s", talk_id, exc)
             return
-        count = int(rows[0][0]) if rows else 0
         if count:
             log.warning("content: talk %r was removed; its %d daily subscription(s) now get quotes from every talk",
                         talk_id, count)
