@@ -221,6 +221,8 @@ async def run_bot(settings: Settings, guard: ShutdownGuard | None = None) -> int
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, on_signal, sig.name)
     app = await App.create(settings)
+    with contextlib.suppress(NotImplementedError, RuntimeError, AttributeError):  # SIGHUP: reload the talks now
+        loop.add_signal_handler(signal.SIGHUP, app.reloader.request)
     started: list[Adapter] = []
     gate: DrainingCore | None = None
     console: ConsoleAdapter | None = None
