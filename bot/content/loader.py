@@ -11,6 +11,9 @@ from bot.content.model import GlossaryEntry, Library, Passage, Role, Talk
 
 REQUIRED = ("id", "title", "speaker", "event", "date", "language", "source")
 ROLES: tuple[Role, ...] = ("speaker", "questioner", "host")
+# Header fields that search reads rather than /about shows.
+SEARCH_FIELDS = ("labels", "aliases", "speaker_names", "pronoun")
+PRONOUNS = ("", "he", "she", "they")
 MAX_FILE_BYTES = 5_000_000
 _ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,31}$")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -179,13 +182,17 @@ class _Parser:
             raise self.fail(len(self.lines), "the talk needs a '## Key points' section with '- ' lines")
         if not passages:
             raise self.fail(len(self.lines), "the talk has no section with paragraphs (e.g. '## Talk')")
-        credits = tuple((k, v) for k, v in meta.items() if k not in (*REQUIRED, "labels", "aliases"))
+        credits = tuple((k, v) for k, v in meta.items() if k not in (*REQUIRED, *SEARCH_FIELDS))
         aliases = tuple(a.strip() for a in meta.get("aliases", "").split(";") if a.strip())
+        names = tuple(a.strip() for a in meta.get("speaker_names", "").split(";") if a.strip())
+        pronoun = meta.get("pronoun", "").strip().casefold()
+        if pronoun not in PRONOUNS:
+            raise self.fail(self.meta["pronoun"][1], f"pronoun {pronoun!r}: expected one of {', '.join(PRONOUNS[1:])}")
         return Talk(
             id=talk_id, title=meta["title"], speaker=meta["speaker"], event=meta["event"], date=meta["date"],
             language=meta["language"], source=meta["source"], path=str(self.path), key_points=tuple(key_points),
             sections=tuple(content_sections), passages=tuple(passages), glossary=tuple(glossary),
-            aliases=aliases, credits=credits, editorial=tuple(editorial),
+            aliases=aliases, credits=credits, editorial=tuple(editorial), speaker_names=names, pronoun=pronoun,
         )
 
     def _key_points(self, paragraphs: list[_Paragraph]) -> list[str]:

@@ -66,7 +66,8 @@ class SearchEngine:
         self.passages = library.passages
         self.index = load_or_build([p.text for p in self.passages], index_dir)
         self.glossary = Glossary(e for t in library.talks for e in t.glossary)
-        self.planner = Planner(self.index, self.glossary)
+        names = [n for t in library.talks for n in (t.speaker, *t.speaker_names)]
+        self.planner = Planner(self.index, self.glossary, names)
         self._talk_index = {t.id: i for i, t in enumerate(library.talks)}
         n = len(self.passages)
         self._talk_of = np.fromiter((self._talk_index[p.talk_id] for p in self.passages), np.int32, n)

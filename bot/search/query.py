@@ -9,6 +9,7 @@ quality; a passage earns, per slot, the best alternative's quality times the sha
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from rapidfuzz import process
@@ -17,7 +18,7 @@ from rapidfuzz.distance import OSA
 from bot.search.features import BIGRAM, UNIGRAM, WORD
 from bot.search.glossary import Glossary
 from bot.search.index import InvertedIndex
-from bot.search.normalise import STOPWORDS_EN, filler_mask, is_cjk, latin_parts, normalise, runs
+from bot.search.normalise import STOPWORDS_EN, english_words, filler_mask, is_cjk, latin_parts, normalise, runs
 
 MAX_QUERY_CHARS = 256  # longer questions are matched on their first part; the rest adds nothing but time
 HOMOPHONE_QUALITY = 0.8  # a pair no passage has, matched by its sound (a pinyin typo)
@@ -38,10 +39,21 @@ COMMON_DF_SHARE = 0.35  # terms in more than this share of passages carry no sig
 _TAG = re.compile(r"</?[A-Za-z][A-Za-z0-9-]*(?:\s[^<>]{0,200})?/?>")  # HTML tags pasted into a question
 _WHY = re.compile(r"为什么|为何|原因|\bwhy\b")
 BECAUSE_ZH = ("因为", "原因", "所以", "为什")  # a passage that gives the reason, or asks the same "why"
-_ASKS_SPEAKER = re.compile(
-    r"他.{0,4}(回答|回应|答复|看法|观点|怎么看|如何看|认为|觉得)"
-    r"|\b(he|ilya|sutskever)('s)? (answer|respond|repl|think|view|feel)"
-    r"|\b(his|ilya's|sutskever's) (answer|response|reply|view|opinion|take)\b|\bdoes (he|ilya) (think|say|feel)")
+_PRONOUNS_ZH = "他|她|ta"
+_PRONOUNS_EN = "he|she|they"
+_POSSESSIVES_EN = "his|her|their"
+
+
+def asks_speaker_pattern(names: Iterable[str] = ()) -> re.Pattern[str]:
+    """What asks for the speaker's own answer or view: a pronoun or one of the speakers' names, any speaker."""
+    folded = sorted({normalise(n) for n in names if n.strip()}, key=len, reverse=True)
+    named = "".join(f"|{re.escape(n)}" for n in folded)
+    owned = "".join(f"|{re.escape(n)}'s" for n in folded)
+    return re.compile(
+        rf"(?:{_PRONOUNS_ZH}{named}).{{0,4}}(回答|回应|答复|看法|观点|怎么看|如何看|认为|觉得|咋看|怎么说)"
+        rf"|\b(?:{_PRONOUNS_EN}{named})('s)? (answer|respond|repl|think|view|feel)"
+        rf"|\b(?:{_POSSESSIVES_EN}{owned}) (answer|response|reply|view|opinion|take)\b"
+        rf"|\bdo(?:es)? (?:{_PRONOUNS_EN}{named}) (think|say|feel)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,9 +102,14 @@ class QueryPlan:
 class Planner:
     """Turns query text into a QueryPlan against one index and glossary."""
 
-    def __init__(self, index: InvertedIndex, glossary: Glossary) -> None:
+    def __init__(self, index: InvertedIndex, glossary: Glossary, speaker_names: Iterable[str] = ()) -> None:
         self.index = index
         self.glossary = glossary
+        # The speakers' names say whom the question is about, not what: they weigh like question words.
+        names = [normalise(n) for n in speaker_names if n.strip()]
+        self.name_words = frozenset(english_words(' '.join(names)))
+        self.name_terms = sorted({n for n in names if any(is_cjk(r) for r in runs(n))}, key=len, reverse=True)
+        self._asks_speaker = asks_speaker_pattern(names)
         self.common = COMMON_DF_SHARE * index.n_docs if index.n_docs > 50 else float("inf")
         self.unknown = UNKNOWN_SHARE * index.max_idf
         self.unknown_word = UNKNOWN_WORD_SHARE * index.max_idf
@@ -168,6 +185,9 @@ class Planner:
     def _chinese(self, plan: QueryPlan, run: str, compact: list[str]) -> None:
         """A Chinese run: its glossary terms, then its other character pairs, and its characters."""
         mask = filler_mask(run)
+        for name in self.name_terms:
+            for found in re.finditer(re.escape(name), run):
+                mask[found.start() : found.end()] = [True] * len(name)
         content = "".join(ch for ch, m in zip(run, mask, strict=True) if not m)
         compact.append(content)
         chars = [slot for slot in map(self._char_slot, dict.fromkeys(content)) if slot is not None]
@@ -236,6 +256,7 @@ class Planner:
         A lone letter counts beside Chinese (X 轴) or inside a glossary phrase (x axis), but on its own in a
         Latin query it is markup or noise (`_x_`), never evidence.
         """
+        words = [w for w in words if w not in self.name_words]
         fixed = [(w, 1.0) if w in STOPWORDS_EN or w in self._known else (self.correct(w) or w, CORRECTED_QUALITY)
                  for w in words]
         i = 0
@@ -278,5 +299,5 @@ class Planner:
         plan.compact = "".join(compact)[:64]
         if _WHY.search(text):
             plan.cues = tuple(t for t in (self._term(BIGRAM + w) for w in BECAUSE_ZH) if t is not None)
-        plan.asks_speaker = _ASKS_SPEAKER.search(text) is not None
+        plan.asks_speaker = self._asks_speaker.search(text) is not None
         return plan
