@@ -89,7 +89,7 @@ class Quote:
 
 def _ends_sentence(text: str, start: int, end: int) -> bool:
     """Whether the end mark at text[start:end] closes a sentence (a period after an abbreviation does not)."""
-    if text[start] != "." or end - start > 1 and text[start + 1] == ".":
+    if text[start] != "." or (end - start > 1 and text[start + 1] == "."):
         return True
     rest = text[end:].lstrip()
     if rest and rest[0].islower():  # "a 3 p.m. meeting", "and so on. and": the sentence goes on
@@ -98,7 +98,7 @@ def _ends_sentence(text: str, start: int, end: int) -> bool:
     if word is None:
         return True
     token = word.group(1)
-    if len(token) == 1 and token.isupper() or "." in token:  # an initial (Quoc V. Le) or U.S.
+    if (len(token) == 1 and token.isupper()) or "." in token:  # an initial (Quoc V. Le) or U.S.
         return False
     return token.casefold() not in _ABBREVIATIONS
 

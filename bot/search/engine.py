@@ -25,6 +25,8 @@ import numpy.typing as npt
 from rapidfuzz import fuzz
 
 from bot.content.model import Library, Passage, Quote
+from bot.search.dictionary import Dictionary, cedict
+from bot.search.features import BIGRAM, WORD
 from bot.search.glossary import Glossary
 from bot.search.index import load_or_build
 from bot.search.normalise import fold, runs
@@ -67,7 +69,7 @@ class SearchEngine:
         self.index = load_or_build([p.text for p in self.passages], index_dir)
         self.glossary = Glossary(e for t in library.talks for e in t.glossary)
         names = [n for t in library.talks for n in (t.speaker, *t.speaker_names)]
-        self.planner = Planner(self.index, self.glossary, names)
+        self.planner = Planner(self.index, self.glossary, names, self._dictionary())
         self._talk_index = {t.id: i for i, t in enumerate(library.talks)}
         n = len(self.passages)
         self._talk_of = np.fromiter((self._talk_index[p.talk_id] for p in self.passages), np.int32, n)
@@ -78,6 +80,15 @@ class SearchEngine:
         # The weight of one pair found in a single passage: what a chance match weighs at most.
         self._chance = float(np.log1p((max(len(self.passages), 1) - 0.5) / 1.5))
         self.scorer = Scorer(self.index)
+
+    def _dictionary(self) -> Dictionary:
+        """CC-CEDICT cut down to the words and glosses these passages can match."""
+        vocab = self.index.vocab
+
+        def chinese_known(word: str) -> bool:
+            return all(BIGRAM + word[i : i + 2] in vocab for i in range(len(word) - 1))
+
+        return cedict().restricted(chinese_known, lambda stem: WORD + stem in vocab)
 
     def plan(self, query: str) -> QueryPlan:
         """Turn a query into weighted slots (normalised, glossary-expanded, typo-tolerant)."""

