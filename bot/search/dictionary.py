@@ -37,6 +37,7 @@ class Dictionary:
 
     glosses: dict[str, list[tuple[str, ...]]] = field(default_factory=dict)
     words: dict[tuple[str, ...], list[str]] = field(default_factory=dict)
+    vocabulary: frozenset[str] = frozenset()  # every Chinese word of two to six characters, glossed or not
 
     @property
     def longest(self) -> int:
@@ -45,7 +46,7 @@ class Dictionary:
 
     def restricted(self, chinese_known: Callable[[str], bool], english_known: Callable[[str], bool]) -> Dictionary:
         """The part that can match: Chinese words some passage has, or whose glosses some passage has."""
-        out = Dictionary()
+        out = Dictionary(vocabulary=self.vocabulary)
         for word, glosses in self.glosses.items():
             kept = [g for g in glosses if all(english_known(w) for w in g)]
             if kept or chinese_known(word):
@@ -62,6 +63,20 @@ class Dictionary:
             if text[start : start + size] in self.glosses:
                 return text[start : start + size]
         return None
+
+    def inside_words(self, run: str) -> list[bool]:
+        """For each character pair of a Chinese run, whether it lies inside one word (longest words first).
+
+        A pair across two words ("够大" in 数据够大) is mostly two words side by side, not a unit of meaning.
+        """
+        inside = [False] * max(len(run) - 1, 0)
+        start = 0
+        while start < len(run) - 1:
+            size = next((n for n in range(min(MAX_WORD_CHARS, len(run) - start), 1, -1)
+                         if run[start : start + n] in self.vocabulary), 1)
+            inside[start : start + size - 1] = [True] * (size - 1)
+            start += size
+        return inside
 
     def synonyms(self, word: str) -> list[str]:
         """Other Chinese words sharing one of this word's glosses (most specific glosses only)."""
@@ -87,6 +102,7 @@ def _gloss_key(gloss: str) -> tuple[str, ...] | None:
 def parse(lines: Iterable[str]) -> Dictionary:
     """A dictionary from CC-CEDICT lines (traditional simplified [pinyin] /gloss/gloss/)."""
     out = Dictionary()
+    vocabulary: set[str] = set()
     for line in lines:
         if line.startswith("#"):
             continue
@@ -96,6 +112,7 @@ def parse(lines: Iterable[str]) -> Dictionary:
         word = match.group(2)  # the simplified form, as passages are folded
         if not 2 <= len(word) <= MAX_WORD_CHARS:
             continue
+        vocabulary.add(word)
         for gloss in match.group(3).split("/"):
             key = _gloss_key(gloss)
             if key is None:
@@ -104,6 +121,7 @@ def parse(lines: Iterable[str]) -> Dictionary:
             if key not in bucket:
                 bucket.append(key)
                 out.words.setdefault(key, []).append(word)
+    out.vocabulary = frozenset(vocabulary)
     return out
 
 

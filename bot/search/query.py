@@ -27,12 +27,14 @@ HOMOPHONE_OF_KNOWN = 0.6  # a pair some passage has as written: a same-sounding 
 SYNONYM_QUALITY = 0.9  # a term matched through another wording from the glossary
 CORRECTED_QUALITY = 0.85  # a Latin word matched after correcting a typo
 UNKNOWN_SHARE = 0.6  # weight of a Chinese pair no passage has (often just two words side by side), of the largest idf
+BOUNDARY_SHARE = 0.3  # of that, for an unknown pair across two dictionary words (two words side by side)
 UNKNOWN_WORD_SHARE = 1.0  # an English word neither the glossary nor any passage knows: likely off-topic
 FILLER_WEIGHT = 0.15  # ranking weight of question and filler words (they never count towards coverage)
 TERM_LENGTH_BONUS = 0.5  # a glossary term of n pairs weighs like 1 + (n-1)/2 pairs: specific, but not n times over
 PARTIAL_POWER = 2.0  # a wording found only in part earns (share found) ** this: a term counts when it is whole
 MIN_REACHABLE = 0.5  # wordings that could earn less than this (most of their pairs unknown) are not tried
 DICTIONARY_QUALITY = 0.75  # a word matched through its dictionary translation (the other language)
+TRANSLATED_QUALITY = 0.5  # an English word matched through one of its Chinese renderings (each only a guess)
 DICTIONARY_SYNONYM = 0.6  # a Chinese word matched through another word with the same dictionary gloss
 MAX_SYNONYMS = 8  # dictionary synonyms or translations tried per word
 COMMON_DF_SHARE = 0.35  # terms in more than this share of passages carry no signal and are skipped
@@ -172,7 +174,7 @@ class Planner:
 
     # -- Chinese --------------------------------------------------------------------------------------
 
-    def _pair_slot(self, pair: str) -> Slot | None:
+    def _pair_slot(self, pair: str, word: bool = True) -> Slot | None:
         """A character pair: itself, or the pairs that sound the same (typos); None when too common."""
         term = self.index.vocab.get(BIGRAM + pair)
         if term is not None:
@@ -184,8 +186,9 @@ class Planner:
         alts.extend(Alternative(HOMOPHONE_QUALITY if term is None else HOMOPHONE_OF_KNOWN, (t,))
                     for t in self.index.homophones(pair)
                     if t != term and self.index.df[t] <= self.common)
+        unknown = self.unknown if word or not self.dictionary.vocabulary else self.unknown * BOUNDARY_SHARE
         weight = float(self.index.idf[term]) if term is not None else (
-            max((float(self.index.idf[a.terms[0]]) for a in alts), default=self.unknown))
+            max((float(self.index.idf[a.terms[0]]) for a in alts), default=unknown))
         return Slot(weight, tuple(alts))
 
     def _chinese(self, plan: QueryPlan, run: str, compact: list[str]) -> None:
@@ -202,6 +205,7 @@ class Planner:
             plan.slots.extend(chars)
             return
         claimed, translated = self._terms(plan, run, mask)
+        inside = self.dictionary.inside_words(run)
         # Characters of a word matched in translation are not missed where the passage is in the other language.
         kept = "".join(ch for i, (ch, m) in enumerate(zip(run, mask, strict=True)) if not m and not translated[i])
         plan.chars.extend(slot for slot in map(self._char_slot, dict.fromkeys(kept)) if slot is not None)
@@ -214,7 +218,7 @@ class Planner:
                 if term is not None:
                     plan.extra[term] = plan.extra.get(term, 0.0) + FILLER_WEIGHT
                 continue
-            slot = self._pair_slot(pair)
+            slot = self._pair_slot(pair, inside[i])
             if slot is not None:
                 plan.slots.append(slot)
 
@@ -284,8 +288,8 @@ class Planner:
         if len(word) < 4 or not word.isalpha():
             return None
         limit = 1 if len(word) < 9 else 2
-        pool = ([w for n in (len(word) - 1, len(word), len(word) + 1) for w in self._by_length.get(n, [])]
-                if len(word) < 6 else self.known_words)
+        lengths = (len(word) - 1, len(word), len(word) + 1) if len(word) > 4 else (len(word),)
+        pool = [w for n in lengths for w in self._by_length.get(n, [])] if len(word) < 6 else self.known_words
         match = process.extractOne(word, pool, scorer=OSA.distance, score_cutoff=limit)
         if match is not None:
             return str(match[0])
@@ -336,7 +340,7 @@ class Planner:
                 continue
             term = self._term(WORD + key[0]) if size == 1 else None
             alts = [*([Alternative(quality, (term,))] if term is not None else []),
-                    *self._alternatives(chinese, quality * DICTIONARY_QUALITY)]
+                    *self._alternatives(chinese, quality * TRANSLATED_QUALITY)]
             if size == 2:
                 alts[:0] = self._alternatives([" ".join(key)], quality)
             if term is not None:
@@ -365,8 +369,23 @@ class Planner:
         if not any(c.isalpha() for c in "".join(compact)) and not any(len(w) > 1 and not w.isdigit() for w in words):
             return QueryPlan()  # numbers and lone letters alone ("1", "1=1") are not a question about anything
         self._latin(plan, words, compact, lone_letters=bool(compact))
+        plan.slots = _distinct(plan.slots)
         plan.compact = "".join(compact)[:64]
         if _WHY.search(text):
             plan.cues = tuple(t for t in (self._term(BIGRAM + w) for w in BECAUSE_ZH) if t is not None)
         plan.asks_speaker = self._asks_speaker.search(text) is not None
         return plan
+
+
+def _distinct(slots: list[Slot]) -> list[Slot]:
+    """Slots whose wordings an earlier slot already has lose them: one word of a passage is evidence once.
+
+    ("best pizza topping": best and top both translate to 顶级; a passage with 顶级 answers one of them.)
+    """
+    seen: set[tuple[int, ...]] = set()
+    out: list[Slot] = []
+    for slot in slots:
+        alts = tuple(a for a in slot.alternatives if a.terms not in seen)
+        seen.update(a.terms for a in slot.alternatives)
+        out.append(slot if len(alts) == len(slot.alternatives) else Slot(slot.weight, alts))
+    return out
