@@ -133,6 +133,25 @@ class SearchEngine:
         ranked.sort(key=lambda r: (-r[0], r[2]))
         return [(conf, doc) for _, conf, doc in ranked]
 
+    def _with_answers(self, ranked: list[tuple[float, int]], mask: npt.NDArray[np.bool_] | None,
+                      ) -> list[tuple[float, int]]:
+        """An audience question is followed by the speaker's answer (the next paragraph), as sure as the question."""
+        out: list[tuple[float, int]] = []
+        placed: set[int] = set()
+        for conf, doc in ranked:
+            if doc in placed:
+                continue
+            out.append((conf, doc))
+            placed.add(doc)
+            answer = doc + 1
+            if (self.passages[doc].role in ("questioner", "host") and answer < len(self.passages)
+                    and self._speaker[answer] and answer not in placed and (mask is None or mask[answer])
+                    and self.passages[answer].talk_id == self.passages[doc].talk_id
+                    and self.passages[answer].section == self.passages[doc].section):
+                out.append((conf, answer))
+                placed.add(answer)
+        return out
+
     # -- public ---------------------------------------------------------------------------------
 
     def search(self, query: str, *, limit: int = 3, offset: int = 0, talk: str | None = None,
@@ -154,6 +173,8 @@ class SearchEngine:
         ranked = self._ranked(plan, mask, offset + limit * 3)
         if not ranked or ranked[0][0] < min_confidence:
             return []
+        if not speaker_only:
+            ranked = self._with_answers(ranked, mask)
         floor = max(min_confidence * RELATED_SHARE, ranked[0][0] * 0.4)  # related passages after the best
         hits: list[Hit] = []
         shown = 1.0

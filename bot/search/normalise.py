@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from functools import lru_cache
+from importlib import resources
 from typing import Any, cast
 
 import numpy as np
@@ -66,6 +67,31 @@ _FILLER_RE = re.compile("|".join(sorted(FILLERS_ZH, key=len, reverse=True)))
 _COLLOQUIAL = {"为啥": "为什么", "干嘛": "为什么", "干啥": "做什么", "啥": "什么", "咋样": "怎么样", "咋": "怎么",
                "哪儿": "哪里", "神马": "什么", "肿么": "怎么", "木有": "没有", "没啥": "没什么", "嘛意思": "什么意思"}
 _COLLOQUIAL_RE = re.compile("|".join(sorted(_COLLOQUIAL, key=len, reverse=True)))
+
+
+def _read_colloquial() -> dict[str, list[str]]:
+    """The chat-form table shipped beside this module (colloquial = standard | standard)."""
+    table: dict[str, list[str]] = {}
+    data = resources.files("bot.search") / "data" / "colloquial_zh.txt"
+    for line in data.read_text(encoding="utf-8").splitlines():
+        word, eq, standard = line.partition("=")
+        if line.startswith("#") or not eq:
+            continue
+        table[_T2S.convert(word.strip())] = [_T2S.convert(w.strip()) for w in standard.split("|") if w.strip()]
+    return table
+
+
+# Colloquial and internet words (凉了, 币圈, 瞎编) and the standard wordings they stand for.
+COLLOQUIAL = _read_colloquial()
+_LONGEST_COLLOQUIAL = max((len(w) for w in COLLOQUIAL), default=0)
+
+
+def colloquial_at(text: str, start: int) -> str | None:
+    """The longest chat form (two characters or more) starting at text[start], if any."""
+    for size in range(min(_LONGEST_COLLOQUIAL, len(text) - start), 1, -1):
+        if text[start : start + size] in COLLOQUIAL:
+            return text[start : start + size]
+    return None
 
 
 def fold(text: str) -> str:

@@ -19,7 +19,7 @@ from bot.search.dictionary import Dictionary
 from bot.search.features import BIGRAM, UNIGRAM, WORD
 from bot.search.glossary import Glossary
 from bot.search.index import InvertedIndex
-from bot.search.normalise import STOPWORDS_EN, english_words, filler_mask, is_cjk, latin_parts, normalise, runs
+from bot.search.normalise import COLLOQUIAL, STOPWORDS_EN, colloquial_at, english_words, filler_mask, is_cjk, latin_parts, normalise, runs
 
 MAX_QUERY_CHARS = 256  # longer questions are matched on their first part; the rest adds nothing but time
 HOMOPHONE_QUALITY = 0.8  # a pair no passage has, matched by its sound (a pinyin typo)
@@ -242,12 +242,14 @@ class Planner:
         start = 0
         while start < len(run) - 1:
             term = self.glossary.term_at(run, start)
+            chat = colloquial_at(run, start)
             word = self.dictionary.word_at(run, start)
-            if term is not None and (word is None or len(word) <= len(term)):
-                word = None  # the glossary's own term wins over a dictionary word of the same length or shorter
-            else:
-                term = None
-            found = term or word
+            # The longest word wins; at equal length the talk's glossary, then chat forms, then the dictionary.
+            longest = max(len(term or ""), len(chat or ""), len(word or ""))
+            term = term if term is not None and len(term) == longest else None
+            chat = chat if term is None and chat is not None and len(chat) == longest else None
+            word = word if term is None and chat is None else None
+            found = term or chat or word
             if found is None or (all if term else any)(mask[start : start + len(found)]):
                 start += 1
                 continue
@@ -256,6 +258,8 @@ class Planner:
             written = self._alternatives([found], 1.0)
             if term is not None:
                 alts = [*written, *self._alternatives(self.glossary.synonyms[term], SYNONYM_QUALITY)]
+            elif chat is not None:
+                alts = [*written, *self._alternatives(COLLOQUIAL[chat], SYNONYM_QUALITY)]
             else:
                 alts = [*written, *self._alternatives(self._glosses(found), DICTIONARY_QUALITY),
                         *self._alternatives(self.dictionary.synonyms(found)[:MAX_SYNONYMS], DICTIONARY_SYNONYM)]
