@@ -41,7 +41,7 @@ __all__ = ["MAX_QUERY_CHARS", "MIN_CONFIDENCE", "SUGGEST_CONFIDENCE", "Hit", "Qu
 # one above it (0.39), which gave 0.3435. Rejecting every off-topic query of that set, rather than nine in
 # ten, cost no answerable query there and leaves a margin on either side for unseen queries.
 # Recalibrate (tests/test_eval.py checks this) whenever the scoring changes.
-MIN_CONFIDENCE = 0.34
+MIN_CONFIDENCE = 0.32
 SUGGEST_CONFIDENCE = 0.25  # autocomplete and inline mode show looser matches while the user types
 CANDIDATES = 32  # passages re-scored with characters and fuzzy similarity
 RELATED_SHARE = 0.75  # after the first result, weaker ones down to this share of the threshold are shown too

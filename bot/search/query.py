@@ -19,7 +19,17 @@ from bot.search.dictionary import Dictionary
 from bot.search.features import BIGRAM, UNIGRAM, WORD
 from bot.search.glossary import Glossary
 from bot.search.index import InvertedIndex
-from bot.search.normalise import COLLOQUIAL, STOPWORDS_EN, colloquial_at, english_words, filler_mask, is_cjk, latin_parts, normalise, runs
+from bot.search.normalise import (
+    COLLOQUIAL,
+    STOPWORDS_EN,
+    colloquial_at,
+    english_words,
+    filler_mask,
+    is_cjk,
+    latin_parts,
+    normalise,
+    runs,
+)
 
 MAX_QUERY_CHARS = 256  # longer questions are matched on their first part; the rest adds nothing but time
 HOMOPHONE_QUALITY = 0.8  # a pair no passage has, matched by its sound (a pinyin typo)
@@ -33,7 +43,7 @@ FILLER_WEIGHT = 0.15  # ranking weight of question and filler words (they never 
 TERM_LENGTH_BONUS = 0.5  # a glossary term of n pairs weighs like 1 + (n-1)/2 pairs: specific, but not n times over
 PARTIAL_POWER = 2.0  # a wording found only in part earns (share found) ** this: a term counts when it is whole
 MIN_REACHABLE = 0.5  # wordings that could earn less than this (most of their pairs unknown) are not tried
-DICTIONARY_QUALITY = 0.75  # a word matched through its dictionary translation (the other language)
+DICTIONARY_QUALITY = 0.85  # a word matched through its dictionary translation (the other language)
 TRANSLATED_QUALITY = 0.5  # an English word matched through one of its Chinese renderings (each only a guess)
 DICTIONARY_SYNONYM = 0.6  # a Chinese word matched through another word with the same dictionary gloss
 MAX_SYNONYMS = 8  # dictionary synonyms or translations tried per word
