@@ -29,7 +29,7 @@ from bot.search.dictionary import Dictionary, cedict
 from bot.search.features import BIGRAM, WORD
 from bot.search.glossary import Glossary
 from bot.search.index import load_or_build
-from bot.search.normalise import fold, runs
+from bot.search.normalise import STOPWORDS_EN, english_words, fold, runs
 from bot.search.query import MAX_QUERY_CHARS, Planner, QueryPlan
 from bot.search.scoring import Scorer
 
@@ -46,7 +46,8 @@ SUGGEST_CONFIDENCE = 0.25  # autocomplete and inline mode show looser matches wh
 CANDIDATES = 32  # passages re-scored with characters and fuzzy similarity
 RELATED_SHARE = 0.75  # after the first result, weaker ones down to this share of the threshold are shown too
 CHAR_SHARE = 0.35  # weight of character-level coverage beside word-level coverage
-CUE_BONUS = 0.05  # ranking bonus for a passage of the kind the question asks for (see query.py)
+CUE_BONUS = 0.05
+PHRASE_BONUS = 0.1  # ranking bonus for a passage with all of the query's neighbouring English words side by side  # ranking bonus for a passage of the kind the question asks for (see query.py)
 
 FloatArray = npt.NDArray[np.float32]
 IntArray = npt.NDArray[np.int32]
@@ -75,6 +76,7 @@ class SearchEngine:
         self._talk_of = np.fromiter((self._talk_index[p.talk_id] for p in self.passages), np.int32, n)
         self._speaker = np.fromiter((p.role == "speaker" for p in self.passages), bool, n)
         self._quotes: dict[str, list[Quote]] | None = None
+        self._pairs: dict[int, frozenset[tuple[str, str]]] = {}  # neighbouring English words of passages seen
         # About one and a half rare terms' weight makes a match "distinctive" whatever the corpus size.
         self._mass_scale = 1.4 * min(self.index.max_idf, 5.4)
         # The weight of one pair found in a single passage: what a chance match weighs at most.
@@ -123,12 +125,14 @@ class SearchEngine:
         if plan.asks_speaker:
             cued += self._speaker[top] * CUE_BONUS
         ranked: list[tuple[float, float, int]] = []
+        phrased = self._phrase_shares(plan, top.tolist())
         for i, doc in enumerate(top.tolist()):
             matched = float(found.matched[i])
             coverage = (matched + CHAR_SHARE * float(found.chars[i])) / max(total + CHAR_SHARE * char_total, 1e-6)
             similarity = fuzz.partial_ratio(plan.compact, self.index.compact(doc)) / 100 if plan.compact else 0.0
             confidence = self._confidence(matched, float(found.largest[i]), coverage, similarity)
-            order = 0.6 * coverage + 0.1 * float(found.bm25[i]) / best_bm25 + 0.2 * similarity + float(cued[i])
+            order = (0.6 * coverage + 0.1 * float(found.bm25[i]) / best_bm25 + 0.2 * similarity + float(cued[i])
+                     + PHRASE_BONUS * phrased[i])
             ranked.append((order, confidence, doc))
         ranked.sort(key=lambda r: (-r[0], r[2]))
         return [(conf, doc) for _, conf, doc in ranked]
@@ -151,6 +155,21 @@ class SearchEngine:
                 out.append((conf, answer))
                 placed.add(answer)
         return out
+
+    def _phrase_shares(self, plan: QueryPlan, docs: list[int]) -> list[float]:
+        """Per passage, the share of the query's neighbouring English word pairs it has side by side."""
+        if not plan.phrases:
+            return [0.0] * len(docs)
+        wanted = set(plan.phrases)
+        shares = []
+        for doc in docs:
+            pairs = self._pairs.get(doc)
+            if pairs is None:
+                words = [w for w in english_words(fold(self.passages[doc].text)) if w not in STOPWORDS_EN]
+                pairs = frozenset(zip(words, words[1:], strict=False))
+                self._pairs[doc] = pairs
+            shares.append(len(wanted & pairs) / len(wanted))
+        return shares
 
     # -- public ---------------------------------------------------------------------------------
 

@@ -103,6 +103,7 @@ class QueryPlan:
     compact: str = ""  # the query's content, for the fuzzy comparison
     cues: tuple[int, ...] = ()  # terms of the kind of passage the question asks for (a "why" wants a "because")
     asks_speaker: bool = False  # the question asks what the speaker answered or thinks
+    phrases: tuple[tuple[str, str], ...] = ()  # neighbouring English content words, worth more found together
 
     @property
     def total(self) -> float:
@@ -324,6 +325,8 @@ class Planner:
         words = [w for w in words if w not in self.name_words]
         fixed = [(w, 1.0) if w in STOPWORDS_EN or w in self._known else (self.correct(w) or w, CORRECTED_QUALITY)
                  for w in words]
+        content = [w for w, _ in fixed if w not in STOPWORDS_EN]
+        plan.phrases = tuple(dict.fromkeys(zip(content, content[1:], strict=False)))
         i = 0
         while i < len(fixed):
             for size in range(min(self.glossary.longest_phrase, len(fixed) - i), 0, -1):
