@@ -18,6 +18,7 @@ How a query is answered:
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
@@ -46,8 +47,8 @@ SUGGEST_CONFIDENCE = 0.25  # autocomplete and inline mode show looser matches wh
 CANDIDATES = 32  # passages re-scored with characters and fuzzy similarity
 RELATED_SHARE = 0.75  # after the first result, weaker ones down to this share of the threshold are shown too
 CHAR_SHARE = 0.35  # weight of character-level coverage beside word-level coverage
-CUE_BONUS = 0.05
-PHRASE_BONUS = 0.1  # ranking bonus for a passage with all of the query's neighbouring English words side by side  # ranking bonus for a passage of the kind the question asks for (see query.py)
+CUE_BONUS = 0.05  # ranking bonus for a passage of the kind the question asks for (see query.py)
+PHRASE_BONUS = 0.1  # ranking bonus for a passage with all of the query's neighbouring English words side by side
 
 FloatArray = npt.NDArray[np.float32]
 IntArray = npt.NDArray[np.int32]
@@ -166,7 +167,7 @@ class SearchEngine:
             pairs = self._pairs.get(doc)
             if pairs is None:
                 words = [w for w in english_words(fold(self.passages[doc].text)) if w not in STOPWORDS_EN]
-                pairs = frozenset(zip(words, words[1:], strict=False))
+                pairs = frozenset(pairwise(words))
                 self._pairs[doc] = pairs
             shares.append(len(wanted & pairs) / len(wanted))
         return shares

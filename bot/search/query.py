@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from itertools import pairwise
 
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
@@ -326,7 +327,7 @@ class Planner:
         fixed = [(w, 1.0) if w in STOPWORDS_EN or w in self._known else (self.correct(w) or w, CORRECTED_QUALITY)
                  for w in words]
         content = [w for w, _ in fixed if w not in STOPWORDS_EN]
-        plan.phrases = tuple(dict.fromkeys(zip(content, content[1:], strict=False)))
+        plan.phrases = tuple(dict.fromkeys(pairwise(content)))
         i = 0
         while i < len(fixed):
             for size in range(min(self.glossary.longest_phrase, len(fixed) - i), 0, -1):
