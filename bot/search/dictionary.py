@@ -9,12 +9,17 @@ The tables are cut down to what the loaded talks can match, so what stays in mem
 from __future__ import annotations
 
 import gzip
+import json
 import logging
+import os
 import re
+import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
+from pathlib import Path
+from typing import Any
 
 from bot.search.normalise import STOPWORDS_EN, stem
 
@@ -29,6 +34,8 @@ _SKIP = re.compile(r"^(?:variant of|old variant|see |also written|CL:|abbr\. for
                    r"Taiwan pr\.|erhua variant|archaic variant|japanese variant|\(bound form\)$)", re.IGNORECASE)
 MAX_GLOSS_WORDS = 2  # content words of a gloss that counts as a translation
 MAX_WORD_CHARS = 6  # longest Chinese word looked up
+FORMAT = 1  # bump when what is kept changes
+FILE_NAME = "dictionary.json"
 
 
 @dataclass
@@ -135,3 +142,48 @@ def cedict() -> Dictionary:
     except (OSError, ModuleNotFoundError) as exc:  # search still works, without cross-language help
         log.warning("CC-CEDICT unavailable (%s); cross-language search uses the glossaries only", exc)
         return Dictionary()
+
+
+def _to_json(dictionary: Dictionary, stamp: str) -> dict[str, Any]:
+    return {"stamp": stamp, "format": FORMAT, "vocabulary": sorted(dictionary.vocabulary),
+            "glosses": {w: [list(g) for g in gs] for w, gs in dictionary.glosses.items()},
+            "words": [[list(k), v] for k, v in dictionary.words.items()]}
+
+
+def _from_json(data: dict[str, Any]) -> Dictionary:
+    return Dictionary(glosses={w: [tuple(g) for g in gs] for w, gs in data["glosses"].items()},
+                      words={tuple(k): list(v) for k, v in data["words"]},
+                      vocabulary=frozenset(data["vocabulary"]))
+
+
+def for_corpus(directory: Path | None, stamp: str, chinese_known: Callable[[str], bool],
+               english_known: Callable[[str], bool]) -> Dictionary:
+    """The dictionary cut down to a corpus, kept beside its index: parsed once per content, not per start."""
+    path = None if directory is None else directory / FILE_NAME
+    if path is not None and path.exists():
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            if data.get("stamp") == stamp and data.get("format") == FORMAT:
+                return _from_json(data)
+        except (OSError, ValueError, KeyError, TypeError) as exc:  # rebuilt below, never a failed start
+            log.warning("dictionary cache %s unreadable (%s); rebuilding", path, type(exc).__name__)
+    restricted = cedict().restricted(chinese_known, english_known)
+    if path is not None:
+        _save(path, _to_json(restricted, stamp))
+    return restricted
+
+
+def _save(path: Path, data: dict[str, Any]) -> None:
+    """Write the cache through a temporary file and a rename; a failure only costs the next start a parse."""
+    try:
+        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+    except OSError as exc:
+        log.warning("could not keep the dictionary beside the index at %s: %s", path, exc)
+        return
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(data, fh, ensure_ascii=False)
+        os.replace(tmp, path)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        log.warning("could not keep the dictionary beside the index at %s: %s", path, exc)

@@ -26,7 +26,7 @@ import numpy.typing as npt
 from rapidfuzz import fuzz
 
 from bot.content.model import Library, Passage, Quote
-from bot.search.dictionary import Dictionary, cedict
+from bot.search.dictionary import Dictionary, for_corpus
 from bot.search.features import BIGRAM, WORD
 from bot.search.glossary import Glossary
 from bot.search.index import load_or_build
@@ -69,6 +69,7 @@ class SearchEngine:
         self.catalog = library
         self.passages = library.passages
         self.index = load_or_build([p.text for p in self.passages], index_dir)
+        self._index_dir = index_dir
         self.glossary = Glossary(e for t in library.talks for e in t.glossary)
         names = [n for t in library.talks for n in (t.speaker, *t.speaker_names)]
         self.planner = Planner(self.index, self.glossary, names, self._dictionary())
@@ -91,7 +92,7 @@ class SearchEngine:
         def chinese_known(word: str) -> bool:
             return all(BIGRAM + word[i : i + 2] in vocab for i in range(len(word) - 1))
 
-        return cedict().restricted(chinese_known, lambda stem: WORD + stem in vocab)
+        return for_corpus(self._index_dir, self.index.stamp, chinese_known, lambda stem: WORD + stem in vocab)
 
     def plan(self, query: str) -> QueryPlan:
         """Turn a query into weighted slots (normalised, glossary-expanded, typo-tolerant)."""
@@ -188,13 +189,11 @@ class SearchEngine:
             if number is None:
                 return []
             mask = self._talk_of == number
-        if speaker_only:
-            mask = self._speaker if mask is None else mask & self._speaker
-        ranked = self._ranked(plan, mask, offset + limit * 3)
+        ranked = self._with_answers(self._ranked(plan, mask, offset + limit * 3), mask)
+        if speaker_only:  # (a question that matches still brings its answer)
+            ranked = [(conf, doc) for conf, doc in ranked if self._speaker[doc]]
         if not ranked or ranked[0][0] < min_confidence:
             return []
-        if not speaker_only:
-            ranked = self._with_answers(ranked, mask)
         floor = max(min_confidence * RELATED_SHARE, ranked[0][0] * 0.4)  # related passages after the best
         hits: list[Hit] = []
         shown = 1.0
