@@ -49,7 +49,7 @@ class App:
         self.settings = settings
         self.default_language = settings.language
         self.ctx = Context(library, engine, store, settings, clock,
-                           topics={talk.id: talk_topics(talk) for talk in library.talks})
+                           topics={talk.id: talk_topics(talk, engine.dictionary) for talk in library.talks})
         self.router = Router(self.ctx)
         self.adapters: dict[str, Adapter] = {}
         self._tasks: list[asyncio.Task[None]] = []

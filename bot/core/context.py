@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
-import math
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from itertools import zip_longest
 
 from bot.config import Settings
 from bot.content.model import Library, Passage, Talk
 from bot.core.i18n import language_of, t
 from bot.core.types import Block, Citation, Request
 from bot.search.engine import SearchEngine
-from bot.search.normalise import normalise
+from bot.search.topics import talk_topics
+
+__all__ = ["Clock", "Context", "talk_topics", "utc_now"]
 from bot.storage.store import Store
 
 Clock = Callable[[], datetime]
@@ -34,7 +36,7 @@ class Context:
     settings: Settings
     clock: Clock = utc_now
     rng: random.Random = field(default_factory=random.Random)
-    topics: dict[str, list[str]] = field(default_factory=dict)
+    topics: dict[str, dict[str, list[str]]] = field(default_factory=dict)  # talk id → language → terms
 
     def lang(self, request: Request) -> str:
         """The language of the bot's words for this request."""
@@ -54,30 +56,18 @@ class Context:
         """A passage as a reply block with its citation."""
         return Block("quote" if kind == "quote" else "passage", passage.text, self.citation(passage, lang))
 
-    def topics_of(self, talk: Talk | None) -> list[str]:
-        """The terms a talk (or every talk) covers most, for 'try asking about' hints."""
+    def topics_of(self, talk: Talk | None, lang: str) -> list[str]:
+        """The terms a talk (or every talk) covers most, in a language, for 'try asking about' hints."""
         if talk is not None:
-            return self.topics.get(talk.id, [])
+            return self.topics.get(talk.id, {}).get(lang, [])
         merged: list[str] = []
-        for terms in self.topics.values():
-            merged.extend(x for x in terms if x not in merged)
+        for terms in zip_longest(*(by_lang.get(lang, []) for by_lang in self.topics.values())):  # every talk's
+            merged.extend(x for x in terms if x and x not in merged)
         return merged[:8]
 
-
-def talk_topics(talk: Talk, count: int = 8) -> list[str]:
-    """Glossary terms that characterise a talk: used in several passages, but not in most of them."""
-    texts = [normalise(p.text) for p in talk.passages]
-    scored: list[tuple[float, str]] = []
-    for entry in talk.glossary:
-        term = entry.chinese[0]
-        hits = sum(normalise(term) in text for text in texts)
-        if len(term) >= 2 and 2 <= hits <= max(2, len(texts) // 8):
-            scored.append((hits * math.log(len(texts) / hits) * min(len(term), 4), term))
-    scored.sort(key=lambda x: (-x[0], x[1]))
-    chosen: list[str] = []
-    for _, term in scored:
-        if not any(term in other or other in term for other in chosen):
-            chosen.append(term)
-        if len(chosen) == count:
-            break
-    return chosen
+    def usage_example(self, lang: str) -> str:
+        """A question to show in usage hints, about a topic of the loaded talks (never a fixed talk's)."""
+        topics = self.topics_of(None, lang)
+        if not topics:
+            return "是什么" if lang == "zh" else "what is it about?"
+        return f"{topics[0]}是什么" if lang == "zh" else f"what is said about {topics[0]}?"

@@ -94,6 +94,11 @@ class SearchEngine:
 
         return for_corpus(self._index_dir, self.index.stamp, chinese_known, lambda stem: WORD + stem in vocab)
 
+    @property
+    def dictionary(self) -> Dictionary:
+        """The bilingual dictionary as cut down to these talks."""
+        return self.planner.dictionary
+
     def plan(self, query: str) -> QueryPlan:
         """Turn a query into weighted slots (normalised, glossary-expanded, typo-tolerant)."""
         return self.planner.plan(query)

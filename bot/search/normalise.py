@@ -114,6 +114,11 @@ def runs(text: str) -> list[str]:
     return _RUN.findall(text)
 
 
+def query_language(text: str) -> str:
+    """'zh' for a question holding Chinese characters, else 'en' (the language to name topics in)."""
+    return "zh" if _IS_CJK.search(text) else "en"
+
+
 def is_cjk(run: str) -> bool:
     """True for a run of Chinese characters."""
     return bool(run) and _IS_CJK.match(run[0]) is not None
