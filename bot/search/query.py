@@ -45,7 +45,7 @@ TERM_LENGTH_BONUS = 0.5  # a glossary term of n pairs weighs like 1 + (n-1)/2 pa
 PARTIAL_POWER = 2.0  # a wording found only in part earns (share found) ** this: a term counts when it is whole
 MIN_REACHABLE = 0.5  # wordings that could earn less than this (most of their pairs unknown) are not tried
 DICTIONARY_QUALITY = 0.85  # a word matched through its dictionary translation (the other language)
-TRANSLATED_QUALITY = 0.5  # an English word matched through one of its Chinese renderings (each only a guess)
+TRANSLATED_QUALITY = 0.7  # an English word matched through one of its Chinese renderings (each only a guess)
 DICTIONARY_SYNONYM = 0.6  # a Chinese word matched through another word with the same dictionary gloss
 MAX_SYNONYMS = 8  # dictionary synonyms or translations tried per word
 COMMON_DF_SHARE = 0.35  # terms in more than this share of passages carry no signal and are skipped
@@ -324,8 +324,8 @@ class Planner:
         Latin query it is markup or noise (`_x_`), never evidence.
         """
         words = [w for w in words if w not in self.name_words]
-        fixed = [(w, 1.0) if w in STOPWORDS_EN or w in self._known else (self.correct(w) or w, CORRECTED_QUALITY)
-                 for w in words]
+        fixed = [(w, 1.0) if w in STOPWORDS_EN or w in self._known or (w,) in self.dictionary.words
+                 else (self.correct(w) or w, CORRECTED_QUALITY) for w in words]
         content = [w for w, _ in fixed if w not in STOPWORDS_EN]
         plan.phrases = tuple(dict.fromkeys(pairwise(content)))
         i = 0
