@@ -69,10 +69,8 @@ def json_line(data: object) -> str:
 
 def library_of(settings: Settings, args: argparse.Namespace) -> Library:
     """The talks of the content folder, with those of any --talks folders beside them."""
-    talks = list(load_library(settings.content_dir).talks)
-    for folder in getattr(args, "talks", None) or ():
-        talks.extend(load_library(Path(folder)).talks)
-    return Library(talks)
+    folders = [settings.content_dir, *map(Path, getattr(args, "talks", None) or ())]
+    return Library([talk for folder in folders for talk in load_library(folder).talks])
 
 
 def cmd_search(settings: Settings, args: argparse.Namespace, out: TextIO) -> int:

@@ -16,6 +16,7 @@ from itertools import pairwise
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
+from bot.search.cues import BECAUSE_ZH, WHY, asks_speaker_pattern
 from bot.search.dictionary import Dictionary
 from bot.search.features import BIGRAM, UNIGRAM, WORD
 from bot.search.glossary import Glossary
@@ -51,26 +52,7 @@ MAX_SYNONYMS = 8  # dictionary synonyms or translations tried per word
 COMMON_DF_SHARE = 0.35  # terms in more than this share of passages carry no signal and are skipped
 
 
-# Answer-type cues: a "why" question is answered by a passage that gives a reason; a question about
-# what "he" answered or thinks is answered by the speaker rather than by the person asking him.
 _TAG = re.compile(r"</?[A-Za-z][A-Za-z0-9-]*(?:\s[^<>]{0,200})?/?>")  # HTML tags pasted into a question
-_WHY = re.compile(r"为什么|为何|原因|\bwhy\b")
-BECAUSE_ZH = ("因为", "原因", "所以", "为什")  # a passage that gives the reason, or asks the same "why"
-_PRONOUNS_ZH = "他|她|ta"
-_PRONOUNS_EN = "he|she|they"
-_POSSESSIVES_EN = "his|her|their"
-
-
-def asks_speaker_pattern(names: Iterable[str] = ()) -> re.Pattern[str]:
-    """What asks for the speaker's own answer or view: a pronoun or one of the speakers' names, any speaker."""
-    folded = sorted({normalise(n) for n in names if n.strip()}, key=len, reverse=True)
-    named = "".join(f"|{re.escape(n)}" for n in folded)
-    owned = "".join(f"|{re.escape(n)}'s" for n in folded)
-    return re.compile(
-        rf"(?:{_PRONOUNS_ZH}{named}).{{0,4}}(回答|回应|答复|看法|观点|怎么看|如何看|认为|觉得|咋看|怎么说)"
-        rf"|\b(?:{_PRONOUNS_EN}{named})('s)? (answer|respond|repl|think|view|feel)"
-        rf"|\b(?:{_POSSESSIVES_EN}{owned}) (answer|response|reply|view|opinion|take)\b"
-        rf"|\bdo(?:es)? (?:{_PRONOUNS_EN}{named}) (think|say|feel)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -389,7 +371,7 @@ class Planner:
         self._latin(plan, words, compact, lone_letters=bool(compact))
         plan.slots = _distinct(plan.slots)
         plan.compact = "".join(compact)[:64]
-        if _WHY.search(text):
+        if WHY.search(text):
             plan.cues = tuple(t for t in (self._term(BIGRAM + w) for w in BECAUSE_ZH) if t is not None)
         plan.asks_speaker = self._asks_speaker.search(text) is not None
         return plan
