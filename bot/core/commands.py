@@ -247,6 +247,7 @@ async def help_(ctx: Context, req: Request) -> Reply:
             continue
         args = args_zh if lang == "zh" else args_en
         blocks.append(Block("item", f"/{name}{' ' + args if args else ''} — {zh if lang == 'zh' else en}"))
+    blocks.append(Block("hint", t(lang, "ask_usage", example=ctx.usage_example(lang))))  # about a loaded talk
     if len(ctx.catalog.talks) > 1:
         blocks.append(Block("hint", t(lang, "help_footer", example=ctx.catalog.talks[0].id)))
     return Reply(tuple(blocks))
