@@ -30,7 +30,7 @@ from bot.search.dictionary import Dictionary, for_corpus
 from bot.search.features import BIGRAM, WORD
 from bot.search.glossary import Glossary
 from bot.search.index import load_or_build
-from bot.search.normalise import STOPWORDS_EN, english_words, fold, runs
+from bot.search.normalise import STOPWORDS_EN, english_words, fold, has_cjk, runs
 from bot.search.query import MAX_QUERY_CHARS, Planner, QueryPlan
 from bot.search.scoring import Scorer
 
@@ -78,6 +78,9 @@ class SearchEngine:
         n = len(self.passages)
         self._talk_of = np.fromiter((self._talk_index[p.talk_id] for p in self.passages), np.int32, n)
         self._speaker = np.fromiter((p.role == "speaker" for p in self.passages), bool, n)
+        # Passages without a Chinese character: a Chinese question's characters cannot be found there as
+        # characters, so only its words (matched in translation) count towards their coverage.
+        self._latin = np.fromiter((not has_cjk(p.text) for p in self.passages), bool, n)
         self._quotes: dict[str, list[Quote]] | None = None
         self._pairs: dict[int, frozenset[tuple[str, str]]] = {}  # neighbouring English words of passages seen
         # About one and a half rare terms' weight makes a match "distinctive" whatever the corpus size.
@@ -136,7 +139,10 @@ class SearchEngine:
         phrased = self._phrase_shares(plan, top.tolist())
         for i, doc in enumerate(top.tolist()):
             matched = float(found.matched[i])
-            coverage = (matched + CHAR_SHARE * float(found.chars[i])) / max(total + CHAR_SHARE * char_total, 1e-6)
+            if self._latin[doc]:
+                coverage = matched / max(total, 1e-6)
+            else:
+                coverage = (matched + CHAR_SHARE * float(found.chars[i])) / max(total + CHAR_SHARE * char_total, 1e-6)
             similarity = fuzz.partial_ratio(plan.compact, self.index.compact(doc)) / 100 if plan.compact else 0.0
             confidence = self._confidence(matched, float(found.largest[i]), coverage, similarity)
             order = (0.6 * coverage + 0.1 * float(found.bm25[i]) / best_bm25 + 0.2 * similarity + float(cued[i])

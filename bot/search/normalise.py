@@ -114,6 +114,11 @@ def runs(text: str) -> list[str]:
     return _RUN.findall(text)
 
 
+def has_cjk(text: str) -> bool:
+    """True when a text holds at least one Chinese character."""
+    return _IS_CJK.search(text) is not None
+
+
 def query_language(text: str) -> str:
     """'zh' for a question holding Chinese characters, else 'en' (the language to name topics in)."""
     return "zh" if _IS_CJK.search(text) else "en"
