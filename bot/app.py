@@ -7,56 +7,43 @@ import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from datetime import date
 
 from bot.config import Settings
 from bot.content.loader import load_library
-from bot.content.model import Library, Passage, Quote
-from bot.core.commands import PASSAGE_VALUE, quote_block
+from bot.content.model import Library
 from bot.core.context import Clock, Context, talk_topics, utc_now
-from bot.core.i18n import COMMAND_HELP, t
 from bot.core.router import Router, clean
-from bot.core.types import Adapter, Block, CommandInfo, Reply, Request, Suggestion
-from bot.daily.command import daily_command
+from bot.core.suggest import suggest
+from bot.core.types import Adapter, CommandInfo, Reply, Request, Suggestion
 from bot.daily.scheduler import DailyScheduler
-from bot.ops import heartbeat_key
-from bot.search.engine import SUGGEST_CONFIDENCE, SearchEngine
+from bot.registry import COMMANDS
+from bot.search.engine import SearchEngine
+from bot.storage import heartbeat, usage
 from bot.storage.store import Store
 
 log = logging.getLogger(__name__)
 
 HEARTBEAT_SECONDS = 15.0
 RETENTION_CHECK_SECONDS = 6 * 3600.0
-SUGGESTION_TITLE_CHARS = 100
-
-
-def snippet(text: str, limit: int) -> str:
-    """The start of a text on one line, at most limit characters."""
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def daily_pick(quotes: tuple[Quote, ...], day: date, offset: int = 0) -> Quote:
-    """The same quote for everyone on a given day (inline mode's 'today')."""
-    return quotes[(day.toordinal() * 7919 + offset * 104729) % len(quotes)]
 
 
 class App:
     """The bot's core: answers requests, suggests passages, owns storage and background jobs."""
 
     def __init__(self, settings: Settings, library: Library, engine: SearchEngine, store: Store,
-                 clock: Clock = utc_now) -> None:
+                 clock: Clock = utc_now, wall: Callable[[], float] = time.time) -> None:
         self.settings = settings
+        self.wall = wall  # seconds since the epoch for heartbeats, which other processes compare with theirs
         self.default_language = settings.language
         self.ctx = Context(library, engine, store, settings, clock,
                            topics={talk.id: talk_topics(talk, engine.dictionary) for talk in library.talks})
-        self.router = Router(self.ctx)
+        self.router = Router(self.ctx, COMMANDS)
         self.adapters: dict[str, Adapter] = {}
         self._tasks: list[asyncio.Task[None]] = []
         self._closing: list[Callable[[], Awaitable[None]]] = []
         self._migration_hooks: list[Callable[[str, str, str], Awaitable[None]]] = []
         self.daily = DailyScheduler(self.ctx, self.adapters)
-        self.router.add("daily", daily_command(self.daily.wake))
+        self.ctx.watchers.setdefault("daily", []).append(self.daily.wake)
         self.on_migration(self.daily.chat_migrated)
         self.on_close(self.daily.stop)
 
@@ -86,50 +73,19 @@ class App:
         """Passages for inline mode and autocomplete; an empty query offers today's quote and a few more."""
         started = time.perf_counter()
         request = clean(request)
-        lang = self.ctx.lang(request)
-        limit = max(1, min(limit, 50))
-        query = request.args.strip()
-        suggestions: list[Suggestion] = []
-        top: str | None = None
         try:
-            if not query:
-                today = self.ctx.clock().date()
-                picks: list[Quote] = []
-                for offset in range(limit * 3):
-                    if len(picks) == min(limit, 5, len(self.catalog.quotes)):
-                        break
-                    pick = daily_pick(self.catalog.quotes, today, offset)
-                    if pick not in picks:
-                        picks.append(pick)
-                titles = [f"{t(lang, 'daily_title')}: {q.text}" if i == 0 else q.text for i, q in enumerate(picks)]
-                suggestions = [self._suggestion(q.passage, quote_block(self.ctx, q, lang), title)
-                               for q, title in zip(picks, titles, strict=True)]
-            else:
-                passage = self.catalog.passage(query[1:]) if query.startswith(PASSAGE_VALUE) else None
-                hits = [passage] if passage else [h.passage for h in self.ctx.engine.search(
-                    query, limit=limit, min_confidence=SUGGEST_CONFIDENCE)]
-                suggestions = [self._suggestion(p, self.ctx.passage_block(p, lang), p.text) for p in hits]
-                top = hits[0].key if hits else None
+            found, top = suggest(self.ctx, request, limit)
         except Exception:
             log.exception("suggestions for a %s query failed", request.platform)
-            suggestions = []
-        reply = Reply((), outcome="ok" if suggestions or not query else "no_match",
-                      result_count=len(suggestions), top_passage=top)
+            found, top = [], None
+        reply = Reply((), outcome="ok" if found or not request.args.strip() else "no_match",
+                      result_count=len(found), top_passage=top)
         self.router.record(request, reply, started)
-        return suggestions
-
-    def _suggestion(self, passage: Passage, block: Block, title: str) -> Suggestion:
-        """A look-up result: the block as the message to post, the title and its citation on one line each."""
-        c = block.citation
-        description = f"{c.speaker} · {c.section} ¶{c.paragraph}" if c else ""
-        reply = Reply((block,), result_count=1, top_passage=passage.key, talk_id=passage.talk_id)
-        return Suggestion(PASSAGE_VALUE + passage.key, snippet(title, SUGGESTION_TITLE_CHARS),
-                          snippet(description, SUGGESTION_TITLE_CHARS), reply)
+        return found
 
     def commands(self) -> list[CommandInfo]:
         """The user-facing commands, for menus and slash-command registration."""
-        return [CommandInfo(name, en, zh, args_en, args_zh) for name, (en, zh, args_en, args_zh)
-                in COMMAND_HELP.items() if name in self.router.table]
+        return self.router.commands()
 
     async def chat_migrated(self, platform: str, old_chat_id: str, new_chat_id: str) -> None:
         """A chat changed its id (Telegram group → supergroup): move what is stored for it."""
@@ -148,53 +104,35 @@ class App:
 
     def start_background(self) -> None:
         """Start the heartbeat, the daily quote scheduler and the usage-log retention jobs."""
-        self._tasks.append(asyncio.create_task(self._heartbeat_loop(), name="heartbeat"))
+        self._tasks.append(asyncio.create_task(
+            self._every(HEARTBEAT_SECONDS, self.beat, "heartbeat not written"), name="heartbeat"))
         self.daily.start()
         if self.settings.log_retention_days > 0:
-            self._tasks.append(asyncio.create_task(self._retention_loop(), name="retention"))
+            self._tasks.append(asyncio.create_task(
+                self._every(RETENTION_CHECK_SECONDS, self.prune_usage, "usage retention failed"), name="retention"))
 
     async def beat(self, stopped: bool = False) -> None:
         """Record every component's liveness in the heartbeat table (read by `transcript-bot health`)."""
-        now = time.time()
-        state = "stopped" if stopped else ""
-        rows = [(heartbeat_key("core"), now, int(not stopped), state)] + [
-            (heartbeat_key(name), now, int(adapter.is_connected() and not stopped), state)
-            for name, adapter in self.adapters.items()]
-
-        async def write(db: object) -> None:
-            await db.executemany(  # type: ignore[attr-defined]
-                "INSERT OR REPLACE INTO heartbeat (component, ts, connected, detail) VALUES (?, ?, ?, ?)", rows)
-        await self.store.write(write)
-
-    async def _heartbeat_loop(self) -> None:
-        while True:
-            try:
-                await self.beat()
-            except Exception as exc:
-                log.warning("heartbeat not written: %s", exc)
-            await asyncio.sleep(HEARTBEAT_SECONDS)
+        await heartbeat.beat(self.store, {name: adapter.is_connected() for name, adapter in self.adapters.items()},
+                             self.wall(), stopped)
 
     async def prune_usage(self) -> int:
         """Delete usage rows older than BOT_LOG_RETENTION_DAYS; return how many."""
-        cutoff = self.ctx.clock().timestamp() - self.settings.log_retention_days * 86400
-
-        async def prune(db: object) -> int:
-            cursor = await db.execute("DELETE FROM usage WHERE ts < ?", (cutoff,))  # type: ignore[attr-defined]
-            await db.execute("DELETE FROM button_queries WHERE created < ?",  # type: ignore[attr-defined]
-                             (time.time() - 30 * 86400,))
-            return int(cursor.rowcount)
-        removed = await self.store.write(prune)
+        now = self.ctx.clock().timestamp()
+        removed = await usage.prune(self.store, now - self.settings.log_retention_days * 86400, now)
         if removed:
             log.info("pruned %d usage rows older than %d days", removed, self.settings.log_retention_days)
         return removed
 
-    async def _retention_loop(self) -> None:
+    @staticmethod
+    async def _every(seconds: float, job: Callable[[], Awaitable[object]], failure: str) -> None:
+        """Run a background job now and then every `seconds`; a failure is logged and the job goes on."""
         while True:
             try:
-                await self.prune_usage()
+                await job()
             except Exception as exc:
-                log.warning("usage retention failed: %s", exc)
-            await asyncio.sleep(RETENTION_CHECK_SECONDS)
+                log.warning("%s: %s", failure, exc)
+            await asyncio.sleep(seconds)
 
     def on_close(self, fn: Callable[[], Awaitable[None]]) -> None:
         """Run fn when the app closes (before the database is)."""

@@ -6,7 +6,7 @@ import ipaddress
 import os
 import re
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -160,14 +160,22 @@ def _listen(env: Mapping[str, str]) -> str:
     return raw
 
 
-def _telegram(env: Mapping[str, str]) -> TelegramSettings | None:
-    token = _get(env, "TELEGRAM_BOT_TOKEN")
+def _token(env: Mapping[str, str], platform: str, valid: Callable[[str], bool], expected: str) -> str | None:
+    """A platform's bot token (None when not set, if none of its other settings is), checked for its shape."""
+    name = f"{platform}_BOT_TOKEN"
+    token = _get(env, name)
     if token is None:
-        _needs_token(env, "TELEGRAM_BOT_TOKEN", "TELEGRAM_")
+        _needs_token(env, name, f"{platform}_")
+    elif not valid(token):
+        raise ConfigError(f"{name}: expected {expected}")
+    return token
+
+
+def _telegram(env: Mapping[str, str]) -> TelegramSettings | None:
+    token = _token(env, "TELEGRAM", lambda t: bool(_TELEGRAM_TOKEN.match(t)),
+                   "a token from @BotFather like 123456789:AAE... (digits, ':', 35 letters)")
+    if token is None:
         return None
-    if not _TELEGRAM_TOKEN.match(token):
-        raise ConfigError(
-            "TELEGRAM_BOT_TOKEN: expected a token from @BotFather like 123456789:AAE... (digits, ':', 35 letters)")
     secret = _get(env, "TELEGRAM_WEBHOOK_SECRET")
     if secret is not None and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", secret):
         raise ConfigError("TELEGRAM_WEBHOOK_SECRET: expected 1-256 characters of A-Z, a-z, 0-9, _ and -")
@@ -202,13 +210,10 @@ def _shard_ids(env: Mapping[str, str], count: int | None) -> tuple[int, ...] | N
 
 
 def _discord(env: Mapping[str, str]) -> DiscordSettings | None:
-    token = _get(env, "DISCORD_BOT_TOKEN")
+    token = _token(env, "DISCORD", lambda t: bool(_DISCORD_TOKEN.match(t)) and t.count(".") == 2,
+                   "a bot token from the developer portal (three dot-separated parts)")
     if token is None:
-        _needs_token(env, "DISCORD_BOT_TOKEN", "DISCORD_")
         return None
-    if not _DISCORD_TOKEN.match(token) or token.count(".") != 2:
-        raise ConfigError(
-            "DISCORD_BOT_TOKEN: expected a bot token from the developer portal (three dot-separated parts)")
     guild = _get(env, "DISCORD_GUILD_ID")
     if guild is not None and not guild.isdigit():
         raise ConfigError(f"DISCORD_GUILD_ID={guild!r}: expected a server id (digits only)")

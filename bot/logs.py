@@ -90,6 +90,19 @@ class OneLineFormatter(logging.Formatter):
 _ACTIVE = RedactingFilter()
 
 
+def guard_loggers(redactor: logging.Filter, prefixes: tuple[str, ...], known: Iterable[str] = (),
+                  root: bool = False) -> list[logging.Logger]:
+    """Put a redaction filter on every logger under these prefixes (and the named and root ones), at the
+    logger itself, so records are redacted before any handler (even a library's own) sees them."""
+    names = {*known, *prefixes}
+    names |= {n for n in logging.root.manager.loggerDict if n.startswith(prefixes)}
+    loggers = ([logging.getLogger()] if root else []) + [logging.getLogger(n) for n in sorted(names)]
+    for logger in loggers:
+        if redactor not in logger.filters:
+            logger.addFilter(redactor)
+    return loggers
+
+
 def protect_handlers() -> int:
     """Put the redaction filter on every handler any logger has (libraries' own handlers, loggers that do not
     propagate, and the last-resort handler); call again after libraries are set up. Returns the handler count."""

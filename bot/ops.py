@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import contextlib
 import os
-import socket
 import sqlite3
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-import aiosqlite
-
 from bot.config import Settings
+from bot.daily.store import forget_owner
+from bot.storage.files import connect_existing, probe_write_lock, seal_copy, table_counts
+from bot.storage.heartbeat import STOPPED, heartbeat_key, read_beats
 from bot.storage.store import Store
+from bot.storage.usage import forget_user
 
 HEALTH_MAX_AGE = 60.0  # seconds; the bot beats every 15 s
 HEALTH_BUSY_SECONDS = 2.0
@@ -51,19 +52,6 @@ class Forgotten:
     subscriptions: int
 
 
-def _connect_existing(path: Path, timeout: float) -> sqlite3.Connection:
-    """A connection to an existing database file (never creates one)."""
-    if not path.is_file():
-        raise FileNotFoundError(f"{path} does not exist")
-    return sqlite3.connect(f"{path.resolve().as_uri()}?mode=rw", uri=True, timeout=timeout, isolation_level=None)
-
-
-def heartbeat_key(component: str) -> str:
-    """A component's heartbeat row for this host ("telegram@<hostname>"): processes on other hosts (or in
-    other containers) sharing the database write their own rows and never vouch for this one."""
-    return f"{component}@{socket.gethostname()}"
-
-
 def expected_components(settings: Settings) -> list[str]:
     """The heartbeats a healthy bot with these settings writes ("console" is not checked)."""
     names = ["core"]
@@ -78,22 +66,17 @@ def check_health(settings: Settings, *, now: float | None = None, max_age: float
     """Healthy when the database takes a write lock and every expected component beat recently and is connected."""
     path = settings.database
     try:
-        db = _connect_existing(path, HEALTH_BUSY_SECONDS)
+        db = connect_existing(path, HEALTH_BUSY_SECONDS)
     except (OSError, sqlite3.Error) as exc:
         return Health(False, f"database not writable: {exc}")
     try:
         try:
-            db.execute("BEGIN IMMEDIATE")
-            db.execute("ROLLBACK")
+            probe_write_lock(db)
         except sqlite3.Error as exc:
             return Health(False, f"database not writable: {exc}")
-        try:
-            rows = db.execute("SELECT component, ts, connected, detail FROM heartbeat").fetchall()
-        except sqlite3.Error:  # a database the bot has not migrated yet
-            rows = []
+        beats = read_beats(db)
     finally:
         db.close()
-    beats = {str(component): (float(ts), bool(connected), str(detail)) for component, ts, connected, detail in rows}
     now = time.time() if now is None else now
     problems: list[str] = []
     seen: list[str] = []
@@ -103,7 +86,7 @@ def check_health(settings: Settings, *, now: float | None = None, max_age: float
             continue
         ts, connected, detail = beats[heartbeat_key(name)]
         age = max(0.0, now - ts)
-        if detail == "stopped":
+        if detail == STOPPED:
             problems.append(f"{name}: stopped {age:.0f} s ago")
         elif age > max_age:
             problems.append(f"{name}: no heartbeat for {age:.0f} s")
@@ -123,13 +106,6 @@ def _fsync_dir(folder: Path) -> None:
             os.fsync(fd)
         finally:
             os.close(fd)
-
-
-def table_counts(db: sqlite3.Connection) -> dict[str, int]:
-    """Rows per table (SQLite's own tables left out)."""
-    names = [str(r[0]) for r in db.execute(
-        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")]
-    return {name: int(db.execute(f'SELECT COUNT(*) FROM "{name}"').fetchone()[0]) for name in names}
 
 
 def backup(database: Path, target: Path, *, folder: bool = False, now: datetime | None = None) -> BackupResult:
@@ -154,17 +130,16 @@ def backup(database: Path, target: Path, *, folder: bool = False, now: datetime 
         raise OpsError(f"backup: cannot write {target}: {exc.strerror}") from None
     try:
         try:
-            source = _connect_existing(database, BACKUP_BUSY_SECONDS)
+            source = connect_existing(database, BACKUP_BUSY_SECONDS)
         except (OSError, sqlite3.Error) as exc:
             raise OpsError(f"backup: cannot open {database}: {exc}") from None
         try:
             copy = sqlite3.connect(temp, isolation_level=None)
             try:
                 source.backup(copy)  # all pages in one step: one consistent snapshot
-                copy.execute("PRAGMA journal_mode=DELETE")
-                check = copy.execute("PRAGMA integrity_check").fetchone()
-                if check is None or check[0] != "ok":
-                    raise OpsError(f"backup: the copy failed its integrity check: {check}")
+                problem = seal_copy(copy)
+                if problem is not None:
+                    raise OpsError(f"backup: the copy failed its integrity check: {problem}")
                 counts = table_counts(copy)
             finally:
                 copy.close()
@@ -191,8 +166,6 @@ async def forget(settings: Settings, platform: str, user_id: str) -> Forgotten:
 
     Both deletions are idempotent: if anything stops in between, running forget again completes it.
     """
-    from bot.daily.store import forget_owner
-
     if not settings.database.is_file():
         raise OpsError(f"BOT_DATABASE={settings.database}: there is no database")
     if platform not in PLATFORMS:
@@ -203,11 +176,7 @@ async def forget(settings: Settings, platform: str, user_id: str) -> Forgotten:
     try:
         owner = store.hash_id(platform, user_id.strip())
 
-        async def delete_usage(db: aiosqlite.Connection) -> int:
-            cursor = await db.execute("DELETE FROM usage WHERE user_hash = ?", (owner,))
-            return max(0, cursor.rowcount)
-
-        usage = await store.write(delete_usage)
+        usage = await forget_user(store, owner)
         subscriptions = await forget_owner(store, owner)
         return Forgotten(owner, usage, max(0, subscriptions))
     finally:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from dataclasses import replace
 
 import pytest
 
@@ -172,7 +173,7 @@ async def test_handler_crash_becomes_an_apology_and_is_logged(app: App) -> None:
     async def broken(ctx: object, request: Request) -> Reply:
         raise RuntimeError("boom")
 
-    app.router.add("ask", broken)
+    app.router.add(replace(app.router.table["ask"], handler=broken))
     reply = await app.handle(req("ask", "x"))
     assert reply.outcome == "error" and "went wrong" in reply.plain_text
     assert "boom" not in reply.plain_text

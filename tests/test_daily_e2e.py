@@ -140,7 +140,7 @@ async def test_a_5xx_then_success_is_delivered_once(bot: TelegramAdapter, api: F
 
 async def test_run_bot_stops_the_scheduler_before_the_adapters(settings: Settings,
                                                                monkeypatch: pytest.MonkeyPatch) -> None:
-    from bot import cli
+    from bot import runtime
     from bot.daily.scheduler import DailyScheduler
 
     order: list[str] = []
@@ -167,9 +167,9 @@ async def test_run_bot_stops_the_scheduler_before_the_adapters(settings: Setting
         order.append("scheduler")
         await stop_scheduler(self)
 
-    monkeypatch.setattr(cli, "_adapters", lambda settings, app: [Recording()])
+    monkeypatch.setattr(runtime, "platform_adapters", lambda settings, app: [Recording()])
     monkeypatch.setattr(DailyScheduler, "stop", recording_stop)
-    running = asyncio.create_task(cli.run_bot(replace(settings, console=False)))
+    running = asyncio.create_task(runtime.run_bot(replace(settings, console=False)))
     await asyncio.wait_for(started.wait(), 30)
     await asyncio.sleep(0.2)
     signal.raise_signal(signal.SIGTERM)

@@ -90,7 +90,8 @@ def adapter(app: App, clock: FixedClock) -> FakeAdapter:
 
 async def subscribe(app: App, args: str, chat_id: str = "100", platform: str = "telegram",
                     thread_id: str | None = None, locale: str = "en") -> Reply:
-    reply = await app.handle(Request(platform, chat_id, "u1", "daily", args, locale=locale, thread_id=thread_id))
+    reply = await app.handle(Request(platform, chat_id, "u1", "daily", args, locale=locale, thread_id=thread_id,
+                                     can_manage_chat=True))
     assert reply.outcome == "ok", reply.plain_text
     return reply
 
@@ -542,7 +543,7 @@ async def test_send_now_sends_what_is_not_yet_sent_today(app: App, clock: FixedC
     await subscribe(app, "20:00 UTC", chat_id="2")
     await subscribe(app, "09:00 UTC", chat_id="3")
     await subscribe(app, "09:00 UTC", chat_id="4")
-    await app.handle(Request("telegram", "4", "u1", "daily", "off"))
+    await app.handle(Request("telegram", "4", "u1", "daily", "off", can_manage_chat=True))
     clock.now = utc(2025, 6, 1, 8, 0)
     await app.daily.tick()
     clock.now = utc(2025, 6, 1, 15, 30)
@@ -573,7 +574,7 @@ async def test_forgetting_an_owner_deletes_their_subscriptions(app: App, clock: 
                                                                adapter: FakeAdapter) -> None:
     clock.now = utc(2025, 6, 1, 7, 0)
     await subscribe(app, "08:00 UTC", chat_id="1")
-    await app.handle(Request("telegram", "2", "someone-else", "daily", "08:00"))
+    await app.handle(Request("telegram", "2", "someone-else", "daily", "08:00", can_manage_chat=True))
     clock.now = utc(2025, 6, 1, 8, 0)
     await app.daily.tick()
     assert await subs.forget_owner(app.store, app.store.hash_id("telegram", "u1")) == 1
@@ -740,7 +741,7 @@ async def test_a_delivery_is_cut_off_after_its_time_limit(app: App, clock: Fixed
 
 async def test_an_error_after_the_claim_releases_it_and_is_logged(app: App, clock: FixedClock, adapter: FakeAdapter,
                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
-    from bot.daily import scheduler
+    from bot.daily import deliveries as delivery_module
 
     clock.now = utc(2025, 6, 1, 7, 0)
     await subscribe(app, "08:00 UTC")
@@ -748,7 +749,7 @@ async def test_an_error_after_the_claim_releases_it_and_is_logged(app: App, cloc
     def broken(*args: object) -> Reply:
         raise KeyError("no such passage")
 
-    monkeypatch.setattr(scheduler, "broadcast_reply", broken)
+    monkeypatch.setattr(delivery_module, "broadcast_reply", broken)
     clock.now = utc(2025, 6, 1, 8, 0)
     report = await app.daily.tick()
     assert report.retrying == 1 and adapter.attempts == 0

@@ -36,14 +36,14 @@ def test_daily_commands_are_added_when_the_module_provides_them(monkeypatch: pyt
         calls.append(sub)
         sub.add_parser("daily", help="daily quotes").set_defaults(fn=lambda settings, args, out: 0)
 
-    fake = types.ModuleType("bot.daily.cli")
+    fake = types.ModuleType("bot.cli_daily")
     fake.add_daily_commands = add_daily_commands  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "bot.daily.cli", fake)
+    monkeypatch.setitem(sys.modules, "bot.cli_daily", fake)
     assert "daily" in subcommands(cli.build_parser()) and len(calls) == 1
 
 
 def test_a_missing_daily_module_is_not_an_error(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(sys.modules, "bot.daily.cli", None)  # import of it raises ModuleNotFoundError
+    monkeypatch.setitem(sys.modules, "bot.cli_daily", None)  # import of it raises ModuleNotFoundError
     assert "run" in subcommands(cli.build_parser())
 
 

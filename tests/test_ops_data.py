@@ -20,7 +20,8 @@ from bot import ops
 from bot.app import App
 from bot.config import DiscordSettings, Settings, TelegramSettings
 from bot.core.types import Reply, Request, Target
-from bot.ops import backup, check_health, forget, heartbeat_key
+from bot.ops import backup, check_health, forget
+from bot.storage.heartbeat import heartbeat_key
 from bot.storage.store import Store, UsageEvent
 
 from .conftest import REPO, FixedClock

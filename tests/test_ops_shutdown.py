@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli import DaemonExecutor, DrainingCore, _stop_adapters
 from bot.core.types import Block, Reply, Request, Target
+from bot.runtime import DaemonExecutor, DrainingCore, _stop_adapters
 
 from .conftest import REPO
 
@@ -316,7 +316,7 @@ class HangingStart(StuckAdapter):
 
 
 async def test_a_stop_signal_while_an_adapter_is_connecting_abandons_the_start() -> None:
-    from bot.cli import _start_unless_stopped
+    from bot.runtime import _start_unless_stopped
 
     stop = asyncio.Event()
     adapter = HangingStart()

@@ -7,8 +7,9 @@ from typing import Any
 
 import pytest
 
-from bot.adapters.telegram import EXPIRED, TelegramAdapter
+from bot.adapters.telegram import TelegramAdapter
 from bot.app import App
+from bot.core.i18n import t
 from tests.fakes.telegram_api import (
     BOT_USERNAME,
     Call,
@@ -258,7 +259,7 @@ async def test_stale_buttons_get_a_polite_answer(
     message = api.group_text("old message")
     api.press(data, message, user_id=444, language_code=language)
     (answered,) = await api.wait_for("answerCallbackQuery")
-    expected = EXPIRED["zh" if language == "zh-hans" else "en"]
+    expected = t("zh" if language == "zh-hans" else "en", "stale_button")
     assert answered.params["text"] == expected
     assert api.sent() == []
     assert bool(core.requests) is core_asked

@@ -12,7 +12,9 @@ import pytest
 from aiohttp import web
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
 
-from bot.adapters.telegram import TelegramAdapter, delivery_error
+from bot.adapters.telegram import TelegramAdapter
+from bot.adapters.telegram_errors import delivery_error
+from bot.core.delivery import posted_in_part
 from bot.core.types import Block, DeliveryError, DeliveryFailure, Reply, Request, Target
 from tests.fakes.telegram_api import (
     FAST,
@@ -268,7 +270,7 @@ REQUEST = httpx.Request("POST", "https://api.telegram.org/bot/sendMessage")
 ])
 def test_delivery_error_tells_posted_from_not_posted(error: TelegramError, failure: DeliveryFailure) -> None:
     assert delivery_error(error).failure is failure
-    assert delivery_error(error, partly_posted=True).failure is DeliveryFailure.UNCERTAIN
+    assert posted_in_part(delivery_error(error).reason).failure is DeliveryFailure.UNCERTAIN
 
 
 async def test_idempotent_calls_are_retried_after_a_timeout(api: FakeTelegramAPI) -> None:

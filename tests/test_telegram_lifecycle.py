@@ -14,7 +14,8 @@ import aiohttp
 import pytest
 from telegram.error import InvalidToken
 
-from bot.adapters.telegram import TelegramAdapter, TelegramTuning, token_secrets
+from bot.adapters.telegram import TelegramAdapter, TelegramTuning
+from bot.adapters.telegram_logs import token_secrets
 from tests.fakes.telegram_api import FAST, TOKEN, FakeTelegramAPI, StubCore, running_adapter
 
 pytestmark = pytest.mark.filterwarnings("ignore:.*retry_after.*:telegram.warnings.PTBDeprecationWarning")

@@ -8,7 +8,7 @@ import httpx
 import pytest
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
 
-from bot.adapters.telegram import chat_kind, chat_ref, command_of, delivery_error, language, may_retry, result_id
+from bot.adapters.telegram_errors import delivery_error, may_retry
 from bot.adapters.telegram_render import (
     MESSAGE_LIMIT,
     callback_data,
@@ -19,6 +19,8 @@ from bot.adapters.telegram_render import (
     strip_html,
     tg_len,
 )
+from bot.adapters.telegram_updates import chat_kind, chat_ref, command_of, result_id
+from bot.core.i18n import language_of as language
 from bot.core.types import Block, Button, Citation, DeliveryFailure, Reply
 from tests.fakes.telegram_api import assert_valid_telegram_html, telegram_html_errors, visible_text
 

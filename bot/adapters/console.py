@@ -79,7 +79,8 @@ class ConsoleAdapter:
                 if not line:
                     break
                 command, args = parse_line(line)  # a blank line is an empty question: it gets the usage hint
-                request = Request("console", "console", self.user, command, args, chat_kind="private")
+                request = Request("console", "console", self.user, command, args, chat_kind="private",
+                                  can_manage_chat=True)
                 if not self._print(render(await self.core.handle(request))):
                     break
         finally:

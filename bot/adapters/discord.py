@@ -33,87 +33,47 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable, Coroutine
-from functools import lru_cache
+from collections.abc import Callable
 from typing import Any
-from zoneinfo import available_timezones
 
 import aiohttp
 import discord
-import yarl
 from discord import app_commands
 from discord.gateway import DiscordWebSocket
-from discord.http import Route
 
+from bot.adapters.discord_connect import (
+    NO_MENTIONS,
+    DiscordStartError,
+    login,
+    make_client,
+    sync_commands,
+    use_endpoints,
+)
+from bot.adapters.discord_errors import delivery_error, describe, http_reason, send_reason
+from bot.adapters.discord_interactions import Interaction, Suggester, interaction_request, slash_command, zones
 from bot.adapters.discord_render import (
-    NOTICES,
     Notice,
     Outgoing,
     Translator,
     choices,
-    described,
     localised,
     notice,
     render,
 )
 from bot.adapters.discord_views import build_view, button_type
 from bot.config import DiscordSettings
+from bot.core.delivery import deliver
+from bot.core.i18n import t
 from bot.core.types import Core, DeliveryError, DeliveryFailure, Reply, Request, Target
-from bot.logs import RedactingFilter
+from bot.logs import RedactingFilter, guard_loggers
 
 log = logging.getLogger(__name__)
 
-NO_MENTIONS = discord.AllowedMentions.none()
+WATCHED_LOGGERS = ("discord", "aiohttp", "asyncio", "bot.adapters.discord")
 ANSWER_WINDOW = 1.0  # seconds to wait for the core before deferring
 AUTOCOMPLETE_TIMEOUT = 2.0
 CHOICES_LIMIT = 25
-GUILD_READY_TIMEOUT = 0.1  # without the guilds intent no GUILD_CREATE follows READY: nothing to wait for
 CLOSE_TIMEOUT = 2.0
-_CONTEXTS = app_commands.AppCommandContext(guild=True, dm_channel=True, private_channel=True)
-_INSTALLS = app_commands.AppInstallationType(guild=True, user=True)
-
-Interaction = discord.Interaction[Any]
-CommandCallback = Callable[..., Coroutine[Any, Any, None]]
-_PARAMS: dict[str, tuple[str, str]] = {
-    "question": ("Your question about the talks", "关于演讲的问题"),
-    "keywords": ("Words to look for (optional)", "要查找的关键词（可选）"),
-    "talk": ("Which talk (optional)", "哪一场演讲（可选）"),
-    "time": ("Time of day as HH:MM, or off to stop", "每天的时间（HH:MM），填 off 取消"),
-    "timezone": ("Time zone, e.g. Asia/Shanghai", "时区，例如 Asia/Shanghai"),
-}
-
-
-class DiscordStartError(RuntimeError):
-    """The adapter could not log in, connect to the gateway, or register its commands."""
-
-
-def _param(name: str) -> app_commands.locale_str:
-    """An option's description, with its Chinese translation."""
-    return described(*_PARAMS[name])
-
-
-def _watched_loggers() -> list[logging.Logger]:
-    """The loggers whose records may carry a token: discord.*, aiohttp.*, asyncio, ours, and the root."""
-    prefixes = ("discord", "aiohttp", "asyncio", "bot.adapters.discord")
-    names = {"discord", "aiohttp", "asyncio", __name__}
-    names.update(n for n in logging.Logger.manager.loggerDict if n.startswith(prefixes))
-    return [logging.getLogger(), *(logging.getLogger(n) for n in sorted(names))]
-
-
-def _use_endpoints(settings: DiscordSettings) -> Callable[[], None]:
-    """Point discord.py at the configured REST base and gateway; returns a function that undoes it."""
-    saved_base, saved_gateway = Route.BASE, DiscordWebSocket.DEFAULT_GATEWAY
-    if settings.api_base_url:
-        Route.BASE = settings.api_base_url.rstrip("/")
-    if settings.gateway_url:
-        DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(settings.gateway_url)
-
-    def restore() -> None:
-        Route.BASE = saved_base
-        DiscordWebSocket.DEFAULT_GATEWAY = saved_gateway
-
-    return restore
-
 
 def _payload(message: Outgoing, view: discord.ui.View | None) -> dict[str, Any]:
     """Keyword arguments for any discord.py send/edit call; mentions are always off."""
@@ -127,34 +87,10 @@ def _payload(message: Outgoing, view: discord.ui.View | None) -> dict[str, Any]:
     return payload
 
 
-@lru_cache(maxsize=1)
-def _zones() -> tuple[str, ...]:
-    """Every IANA time zone name, sorted."""
-    return tuple(sorted(available_timezones()))
-
-
-def _is_bot_dm(interaction: Interaction) -> bool:
-    """True in the user's DM with the bot (not in a group DM, nor in a DM with another person)."""
-    context = interaction.context
-    if context.guild or context.dm_channel or context.private_channel:
-        return context.dm_channel
-    return interaction.guild_id is None and isinstance(interaction.channel, discord.DMChannel)
-
-
 def _retrieve(task: asyncio.Future[Any]) -> None:
     """Mark a task's outcome as seen (its awaiter, if any, handles it)."""
     if not task.cancelled():
         task.exception()
-
-
-def _http_reason(error: discord.HTTPException) -> str:
-    """"403 50001: Missing Access"."""
-    return f"{error.status} {error.code}: {error.text or error.response.reason}"
-
-
-def _describe(error: BaseException | None) -> str:
-    """An exception as "Type: message"."""
-    return f"{type(error).__name__}: {error}" if error is not None else "it stopped"
 
 
 class DiscordAdapter:
@@ -194,11 +130,10 @@ class DiscordAdapter:
         if self._client is not None:
             raise RuntimeError("the Discord adapter is already running")
         self._stopping = False
-        self._filtered = _watched_loggers()
-        for logger in self._filtered:
-            logger.addFilter(self._redactor)
-        self._restore = _use_endpoints(self._settings)
-        client = self._client = self._make_client()
+        # the loggers whose records may carry a token: discord.*, aiohttp.*, asyncio, ours, and the root
+        self._filtered = guard_loggers(self._redactor, WATCHED_LOGGERS, (__name__,), root=True)
+        self._restore = use_endpoints(self._settings)
+        client = self._client = make_client(self._settings)
         tree: app_commands.CommandTree[discord.Client] = app_commands.CommandTree(client)
         tree.error(self._on_command_error)
         for command in self._slash_commands():
@@ -206,10 +141,10 @@ class DiscordAdapter:
         client.add_dynamic_items(self._buttons)
         try:
             await tree.set_translator(Translator())
-            await self._login(client)
+            await login(client, self._settings.token)
             self._runner = asyncio.create_task(client.connect(reconnect=True), name="discord-gateway")
             await self._until_ready(client, self._runner)
-            await self._sync(tree)
+            await sync_commands(tree, self._settings.guild_id)
         except BaseException:
             await self._shutdown()
             raise
@@ -244,34 +179,6 @@ class DiscordAdapter:
         ws: DiscordWebSocket | None = client.ws
         return ws is not None and ws.open
 
-    def _make_client(self) -> discord.Client:
-        """A client with no intents and no caches; sharded when a shard count is configured."""
-        settings = self._settings
-        intents = discord.Intents.none()
-        cache = discord.MemberCacheFlags.none()
-        if settings.shard_count:
-            return discord.AutoShardedClient(
-                intents=intents, shard_count=settings.shard_count,
-                shard_ids=list(settings.shard_ids or range(settings.shard_count)),
-                allowed_mentions=NO_MENTIONS, max_messages=None, member_cache_flags=cache,
-                chunk_guilds_at_startup=False, guild_ready_timeout=GUILD_READY_TIMEOUT,
-            )
-        return discord.Client(
-            intents=intents, allowed_mentions=NO_MENTIONS, max_messages=None, member_cache_flags=cache,
-            chunk_guilds_at_startup=False, guild_ready_timeout=GUILD_READY_TIMEOUT,
-        )
-
-    async def _login(self, client: discord.Client) -> None:
-        """Check the token over REST (GET /users/@me), turning failures into DiscordStartError."""
-        try:
-            await client.login(self._settings.token)
-        except discord.LoginFailure:
-            raise DiscordStartError("Discord rejected the bot token (401): check DISCORD_BOT_TOKEN") from None
-        except discord.HTTPException as exc:
-            raise DiscordStartError(f"the Discord API refused the login: {_http_reason(exc)}") from exc
-        except (aiohttp.ClientError, OSError, TimeoutError) as exc:
-            raise DiscordStartError(f"cannot reach the Discord API at {Route.BASE}: {_describe(exc)}") from exc
-
     async def _until_ready(self, client: discord.Client, runner: asyncio.Task[None]) -> None:
         """Wait for READY on every shard, or fail with the reason the connection could not be made."""
         ready = asyncio.create_task(client.wait_until_ready())
@@ -288,28 +195,8 @@ class DiscordAdapter:
                 # discord.py trips over its own missing websocket when the very first connection fails;
                 # the connection error it was handling is the real reason.
                 error = error.__context__
-            raise DiscordStartError(f"could not connect to the Discord gateway at {gateway}: {_describe(error)}")
+            raise DiscordStartError(f"could not connect to the Discord gateway at {gateway}: {describe(error)}")
         raise DiscordStartError(f"no READY from the Discord gateway at {gateway} within {self._start_timeout:g} s")
-
-    async def _sync(self, tree: app_commands.CommandTree[discord.Client]) -> None:
-        """Register the commands (with one server when guild_id is set); only a 4xx is fatal."""
-        guild_id = self._settings.guild_id
-        where = f"server {guild_id}" if guild_id else "global"
-        try:
-            if guild_id:
-                guild = discord.Object(id=guild_id)
-                tree.copy_global_to(guild=guild)
-                synced = await tree.sync(guild=guild)
-            else:
-                synced = await tree.sync()
-        except discord.HTTPException as exc:
-            if exc.status < 500:
-                raise DiscordStartError(f"Discord refused the slash commands ({where}): {_http_reason(exc)}") from exc
-            log.warning("could not sync slash commands (%s): %s; Discord keeps the previous ones", where, exc)
-        except (aiohttp.ClientError, OSError, TimeoutError) as exc:
-            log.warning("could not sync slash commands (%s): %r; Discord keeps the previous ones", where, exc)
-        else:
-            log.info("synced %d slash commands (%s)", len(synced), where)
 
     def _runner_done(self, task: asyncio.Task[None]) -> None:
         """Report a gateway connection that ended on its own (is_connected() turns false)."""
@@ -317,7 +204,7 @@ class DiscordAdapter:
             return
         error = task.exception()
         if not self._stopping:
-            log.error("the Discord gateway connection ended: %s", _describe(error))
+            log.error("the Discord gateway connection ended: %s", describe(error))
 
     async def _shutdown(self) -> None:
         """Close the client, end the gateway task, undo the endpoint and logging changes."""
@@ -327,7 +214,7 @@ class DiscordAdapter:
             try:
                 await asyncio.wait_for(client.close(), CLOSE_TIMEOUT)
             except (TimeoutError, aiohttp.ClientError, OSError) as exc:
-                log.warning("closing the Discord connection: %s", _describe(exc))
+                log.warning("closing the Discord connection: %s", describe(exc))
             await client.http.close()
         if runner is not None:
             if not runner.done():
@@ -344,70 +231,14 @@ class DiscordAdapter:
     # commands
 
     def _slash_commands(self) -> list[app_commands.Command[Any, ..., None]]:
-        """One slash command per core command this adapter knows how to ask for, described by the core."""
-        callbacks = self._callbacks()
-        commands: list[app_commands.Command[Any, ..., None]] = []
-        for info in self._core.commands():
-            callback = callbacks.get(info.name)
-            if callback is None:
-                log.debug("no Discord slash command for /%s", info.name)
-                continue
-            commands.append(app_commands.Command(
-                name=info.name, description=described(info.help_en or info.name, info.help_zh), callback=callback,
-                allowed_contexts=_CONTEXTS, allowed_installs=_INSTALLS,
-            ))
-        return commands
-
-    def _callbacks(self) -> dict[str, CommandCallback]:
-        """The slash command callbacks: their signatures are the commands' options."""
-        answer, suggest, zones = self._answer, self._suggest, self._suggest_timezone
-
-        @app_commands.describe(question=_param("question"))
-        @app_commands.autocomplete(question=suggest)
-        async def ask(interaction: discord.Interaction[Any], question: str) -> None:
-            await answer(interaction, "ask", question)
-
-        @app_commands.describe(keywords=_param("keywords"))
-        @app_commands.autocomplete(keywords=suggest)
-        async def quote(interaction: discord.Interaction[Any], keywords: str | None = None) -> None:
-            await answer(interaction, "quote", keywords or "")
-
-        @app_commands.describe(talk=_param("talk"))
-        async def summary(interaction: discord.Interaction[Any], talk: str | None = None) -> None:
-            await answer(interaction, "summary", talk or "")
-
-        @app_commands.describe(time=_param("time"), timezone=_param("timezone"), talk=_param("talk"))
-        @app_commands.autocomplete(timezone=zones)
-        async def daily(
-            interaction: discord.Interaction[Any], time: str | None = None, timezone: str | None = None,
-            talk: str | None = None,
-        ) -> None:
-            await answer(interaction, "daily", " ".join(p.strip() for p in (time, timezone, talk) if p and p.strip()))
-
-        async def show_help(interaction: discord.Interaction[Any]) -> None:
-            await answer(interaction, "help", "")
-
-        async def about(interaction: discord.Interaction[Any]) -> None:
-            await answer(interaction, "about", "")
-
-        async def stats(interaction: discord.Interaction[Any]) -> None:
-            await answer(interaction, "stats", "")
-
-        return {"ask": ask, "quote": quote, "summary": summary, "daily": daily, "help": show_help,
-                "about": about, "stats": stats}
+        """One slash command per core command offered on Discord, its options as the core declares them."""
+        suggesters: dict[str, Suggester] = {"passages": self._suggest, "zones": self._suggest_timezone}
+        return [slash_command(info, self._answer, suggesters) for info in self._core.commands()
+                if info.offered_on(self.platform)]
 
     def _request(self, interaction: Interaction, command: str, args: str) -> Request:
         """The platform-neutral request for an interaction."""
-        if interaction.channel_id is None:
-            raise ValueError("an interaction without a channel")
-        private = _is_bot_dm(interaction)
-        perms = interaction.permissions
-        return Request(
-            platform=self.platform, chat_id=str(interaction.channel_id), user_id=str(interaction.user.id),
-            command=command, args=args, locale=str(interaction.locale.value),
-            chat_kind="private" if private else "group", thread_id=None,
-            can_manage_chat=private or perms.administrator or perms.manage_channels or perms.manage_guild,
-        )
+        return interaction_request(interaction, self.platform, command, args)
 
     async def _answer(self, interaction: Interaction, command: str, args: str) -> None:
         """Ask the core and respond: directly if the answer is quick, else defer and follow up."""
@@ -416,7 +247,7 @@ class DiscordAdapter:
             self._inflight.add(me)
         try:
             if self._stopping:
-                await self._notice(interaction, "stopping")
+                await self._notice(interaction, "restarting")
                 return
             pending = asyncio.ensure_future(self._core.handle(self._request(interaction, command, args)))
             pending.add_done_callback(_retrieve)  # if the interaction dies first, the core still finishes
@@ -452,7 +283,7 @@ class DiscordAdapter:
     async def _on_click(self, interaction: Interaction, target: tuple[str, str] | None) -> None:
         """A callback button: run its command for the clicker, or say it expired."""
         if target is None:
-            await self._notice(interaction, "expired")
+            await self._notice(interaction, "stale_button")
             return
         try:
             await self._answer(interaction, *target)
@@ -471,21 +302,21 @@ class DiscordAdapter:
             log.warning("/%s: the interaction expired before it was answered", command)
             return
         if isinstance(error, discord.HTTPException):
-            log.warning("/%s: Discord refused the answer: %s", command, _http_reason(error))
+            log.warning("/%s: Discord refused the answer: %s", command, http_reason(error))
         else:
             log.error("/%s failed", command, exc_info=error)
         await self._notice(interaction, "error")
 
     async def _notice(self, interaction: Interaction, key: Notice) -> None:
         """A short ephemeral message in the user's language."""
-        payload = _payload(notice(localised(*NOTICES[key], str(interaction.locale.value))), None)
+        payload = _payload(notice(localised(t("en", key), t("zh", key), str(interaction.locale.value))), None)
         try:
             if interaction.response.is_done():
                 await interaction.followup.send(ephemeral=True, **payload)
             else:
                 await interaction.response.send_message(ephemeral=True, **payload)
         except discord.HTTPException as exc:
-            log.warning("could not send the %s notice: %s", key, _http_reason(exc))
+            log.warning("could not send the %s notice: %s", key, http_reason(exc))
 
     # autocomplete
 
@@ -504,9 +335,9 @@ class DiscordAdapter:
     async def _suggest_timezone(self, interaction: Interaction, current: str) -> list[app_commands.Choice[str]]:
         """IANA time zones containing what the user has typed."""
         needle = current.strip().lower().replace(" ", "_")
-        zones = [app_commands.Choice(name=z, value=z) for z in _zones() if needle in z.lower()][:CHOICES_LIMIT]
-        await self._offer(interaction, zones)
-        return zones
+        offered = [app_commands.Choice(name=z, value=z) for z in zones() if needle in z.lower()][:CHOICES_LIMIT]
+        await self._offer(interaction, offered)
+        return offered
 
     @staticmethod
     async def _offer(interaction: Interaction, offered: list[app_commands.Choice[str]]) -> None:
@@ -514,7 +345,7 @@ class DiscordAdapter:
         try:
             await interaction.response.autocomplete(offered)
         except discord.HTTPException as exc:
-            log.warning("could not answer autocomplete: %s", _http_reason(exc))
+            log.warning("could not answer autocomplete: %s", http_reason(exc))
 
     # broadcasts
 
@@ -526,46 +357,39 @@ class DiscordAdapter:
         and all of it within send_timeout. A timeout or a dropped connection after the request went out is
         DeliveryFailure.UNCERTAIN (it may have been posted), as is a reply posted in part.
         """
-        if target.platform != self.platform:
-            raise ValueError(f"a {target.platform} target given to the Discord adapter")
-        client = self._client
-        if client is None or client.is_closed():
-            raise DeliveryError(DeliveryFailure.TRANSIENT, "the Discord adapter is not running")
+        try:
+            async with asyncio.timeout(self._send_timeout):
+                await deliver(self, target, reply)
+        except TimeoutError as exc:  # the whole reply took too long: it may have been posted
+            raise DeliveryError(DeliveryFailure.UNCERTAIN, f"may have been posted: {self.reason(exc)}") from exc
+
+    # the delivery path's Courier: running, render, send_one, failure, reason
+
+    def running(self) -> bool:
+        """Whether the client is up to carry a broadcast."""
+        return self._client is not None and not self._client.is_closed()
+
+    def render(self, reply: Reply) -> list[dict[str, Any]]:
+        """The reply as message payloads, the buttons under the last."""
+        messages = render(reply)
+        view = build_view(reply.buttons, self._buttons)
+        return [_payload(m, view if index == len(messages) - 1 else None) for index, m in enumerate(messages)]
+
+    async def send_one(self, target: Target, message: dict[str, Any]) -> None:
+        """Post one message payload to the target channel or thread."""
         channel_id = target.thread_id or target.chat_id
         if not channel_id.isdigit():
             raise DeliveryError(DeliveryFailure.GONE, f"not a Discord channel id: {channel_id!r}")
-        channel = client.get_partial_messageable(int(channel_id))
-        messages = render(reply)
-        view = build_view(reply.buttons, self._buttons)
-        posted = 0
-        try:
-            async with asyncio.timeout(self._send_timeout):
-                for index, message in enumerate(messages):
-                    await channel.send(**_payload(message, view if index == len(messages) - 1 else None))
-                    posted += 1
-        except (discord.DiscordException, aiohttp.ClientError, OSError, TimeoutError) as exc:
-            raise self._delivery_error(exc, posted) from exc
+        assert self._client is not None
+        await self._client.get_partial_messageable(int(channel_id)).send(**message)
 
-    def _delivery_error(self, exc: BaseException, posted: int) -> DeliveryError:
+    def failure(self, exc: Exception) -> DeliveryError | None:
         """What a failed send means for the scheduler: UNCERTAIN when the message may have been posted."""
-        if posted:
-            return DeliveryError(DeliveryFailure.UNCERTAIN, f"posted in part, then {self._reason(exc)}")
-        if isinstance(exc, discord.Forbidden | discord.NotFound):
-            return DeliveryError(DeliveryFailure.GONE, _http_reason(exc))
-        if isinstance(exc, discord.RateLimited | discord.HTTPException | aiohttp.ClientConnectorError):
-            # Discord answered with an error, or no connection could be made: nothing was posted
-            return DeliveryError(DeliveryFailure.TRANSIENT, self._reason(exc))
-        if isinstance(exc, TimeoutError | aiohttp.ClientError | OSError):
-            return DeliveryError(DeliveryFailure.UNCERTAIN, f"may have been posted: {self._reason(exc)}")
-        return DeliveryError(DeliveryFailure.UNCERTAIN, f"may have been posted: {_describe(exc)}")
+        return delivery_error(exc, self._send_timeout)
 
-    def _reason(self, exc: BaseException) -> str:
-        if isinstance(exc, discord.RateLimited):
-            return f"rate limited for {exc.retry_after:.0f} s"
-        if isinstance(exc, discord.HTTPException):
-            return _http_reason(exc)
-        if isinstance(exc, TimeoutError) and not isinstance(exc, aiohttp.ClientError):
-            return f"no answer from Discord in {self._send_timeout:g} s"
-        return _describe(exc)
+    def reason(self, exc: Exception) -> str:
+        """A send error in one line."""
+        return send_reason(exc, self._send_timeout)
+
 
 __all__ = ["DiscordAdapter", "DiscordStartError"]

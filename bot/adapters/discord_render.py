@@ -12,7 +12,7 @@ import discord
 import opencc
 from discord import app_commands
 
-from bot.core.textsplit import split_text
+from bot.core.textsplit import clip, split_text
 from bot.core.types import Block, Citation, Outcome, Reply, Suggestion
 
 TITLE_LIMIT = 256
@@ -36,12 +36,7 @@ _COLOURS: dict[Outcome, discord.Colour] = {
 _MASS_MENTION = re.compile(r"@(everyone|here)")
 _TRADITIONAL = opencc.OpenCC("s2twp")
 
-Notice = Literal["expired", "error", "stopping"]
-NOTICES: dict[Notice, tuple[str, str]] = {
-    "expired": ("This button has expired. Please run the command again.", "这个按钮已失效，请重新输入命令。"),
-    "error": ("Sorry, something went wrong. Please try again.", "抱歉，出了点问题，请再试一次。"),
-    "stopping": ("The bot is restarting. Please try again in a minute.", "机器人正在重启，请稍后再试。"),
-}
+Notice = Literal["stale_button", "error", "restarting"]  # i18n message keys of the adapter's own notices
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,12 +59,6 @@ class _Section:
 def neutralise(text: str) -> str:
     """Break @everyone/@here with a zero-width space so echoed text never reads as a mass mention."""
     return _MASS_MENTION.sub("@\u200b\\1", text)
-
-
-def clip(text: str, limit: int) -> str:
-    """Text stripped and cut to at most `limit` characters, ending in an ellipsis when cut."""
-    text = text.strip()
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
 def web_url(url: str | None) -> str | None:

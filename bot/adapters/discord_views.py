@@ -16,7 +16,8 @@ from typing import Any, Self
 import discord
 from discord import ui
 
-from bot.adapters.discord_render import clip, web_url
+from bot.adapters.discord_render import web_url
+from bot.core.textsplit import clip
 from bot.core.types import Button
 
 CUSTOM_ID_LIMIT = 100
@@ -27,8 +28,8 @@ TEMPLATE = r"[\s\S]{1,100}"  # every custom_id: see the module docstring
 
 log = logging.getLogger(__name__)
 
-Target = tuple[str, str]  # (command, args) of a callback button
-ClickHandler = Callable[[discord.Interaction[Any], Target | None], Awaitable[None]]
+ButtonCall = tuple[str, str]  # (command, args) of a callback button
+ClickHandler = Callable[[discord.Interaction[Any], ButtonCall | None], Awaitable[None]]
 ButtonItem = ui.DynamicItem[ui.Button[ui.View]]
 
 
@@ -40,7 +41,7 @@ def custom_id(command: str, args: str) -> str | None:
     return value
 
 
-def parse_custom_id(value: str) -> Target | None:
+def parse_custom_id(value: str) -> ButtonCall | None:
     """(command, args) from a custom_id made by custom_id(), or None if malformed."""
     match = _CUSTOM_ID.fullmatch(value)
     return (match[1], match[2]) if match else None

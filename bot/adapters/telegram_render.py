@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.core.textsplit import split_text
+from bot.core.textsplit import clip, split_text
 from bot.core.types import Block, Button, Citation, Reply
 
 log = logging.getLogger(__name__)
@@ -36,7 +36,7 @@ def escape(text: str) -> str:
 
 
 def _clip(text: str, limit: int = _FIELD_LIMIT) -> str:
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+    return clip(text, limit)
 
 
 def _is_url(url: str | None, schemes: Sequence[str]) -> bool:

@@ -4,28 +4,27 @@ from __future__ import annotations
 
 import hashlib
 import re
-import time
-from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 from bot import __version__
 from bot.content.model import Quote, Talk
 from bot.core.context import Context
-from bot.core.i18n import COMMAND_HELP, t
+from bot.core.i18n import t
+from bot.core.spec import help_lines
+from bot.core.textsplit import clip
 from bot.core.types import Block, Button, Reply, Request
 from bot.search.engine import MAX_QUERY_CHARS
 from bot.search.normalise import query_language
+from bot.storage import buttons, usage
 
-CommandFn = Callable[[Context, Request], Awaitable[Reply]]
 PASSAGE_VALUE = "¶"  # "/ask ¶<passage key>" answers with that passage (autocomplete and inline choices)
 RESULTS_PER_PAGE = 3
 _PASSAGE_KEY = re.compile(r"^[a-z0-9][a-z0-9-]{0,31}/\d{1,7}$")
 
 
 def _short(text: str, limit: int = 60) -> str:
-    """Text cut to a limit with an ellipsis, for echoing a query back."""
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    """A query on one line, cut to a limit, for echoing it back."""
+    return clip(text, limit, one_line=True)
 
 
 def _pick_talk(ctx: Context, args: str) -> tuple[Talk | None, str]:
@@ -62,8 +61,8 @@ def query_key(query: str, talk: Talk | None) -> str:
 
 def _remember_query(ctx: Context, key: str, query: str, talk: Talk | None) -> None:
     """Store the query behind a 'more' button without delaying the reply."""
-    ctx.store.submit_row("INSERT OR REPLACE INTO button_queries (key, query, talk, created) VALUES (?, ?, ?, ?)",
-                         (key, query[: MAX_QUERY_CHARS * 4], talk.id if talk else None, time.time()))
+    buttons.remember(ctx.store, key, query[: MAX_QUERY_CHARS * 4], talk.id if talk else None,
+                     ctx.clock().timestamp())
 
 
 async def _answer(ctx: Context, req: Request, query: str, talk: Talk | None, offset: int) -> Reply:
@@ -115,16 +114,12 @@ async def more(ctx: Context, req: Request) -> Reply:
     """The next passages for a question answered before (the 'more' button)."""
     lang = ctx.lang(req)
     key, _, offset_text = req.args.strip().partition(" ")
-    sql = "SELECT query, talk FROM button_queries WHERE key = ?"
-    rows = await ctx.store.read(sql, (key,)) if key else []
-    if key and not rows:  # the query may still be queued for writing: wait for the writer once
-        await ctx.store.flush()
-        rows = await ctx.store.read(sql, (key,))
-    if not rows or not offset_text.isdigit() or int(offset_text) > 60:
+    found = await buttons.recall(ctx.store, key)
+    if found is None or not offset_text.isdigit() or int(offset_text) > 60:
         return Reply((Block("hint", t(lang, "stale_button")),), outcome="bad_input", ephemeral=True)
-    query, talk_id = rows[0]
+    query, talk_id = found
     talk = ctx.catalog.talk(talk_id) if talk_id else None
-    return await _answer(ctx, req, str(query), talk, int(offset_text))
+    return await _answer(ctx, req, query, talk, int(offset_text))
 
 
 async def context(ctx: Context, req: Request) -> Reply:
@@ -220,14 +215,10 @@ async def stats(ctx: Context, req: Request) -> Reply:
     day_start = now.replace(hour=0, minute=0, second=0, microsecond=0).timestamp()
     week_start = (now - timedelta(days=7)).timestamp()
     await ctx.store.flush()
-    total, today, week = (await ctx.store.read(
-        "SELECT COUNT(*), COALESCE(SUM(ts >= ?), 0), COALESCE(SUM(ts >= ?), 0) FROM usage",
-        (day_start, week_start)))[0]
-    asked, answered = (await ctx.store.read(
-        "SELECT COUNT(*), COALESCE(SUM(result_count > 0), 0) FROM usage WHERE command = 'ask'"))[0]
-    top = await ctx.store.read(
-        "SELECT command, COUNT(*) AS n FROM usage WHERE command IN ('ask','quote','summary','daily','inline',"
-        "'autocomplete','about','help','start','stats') GROUP BY command ORDER BY n DESC, command LIMIT 4")
+    total, today, week = await usage.totals(ctx.store, day_start, week_start)
+    asked, answered = await usage.answered(ctx.store, "ask")
+    named = [spec.name for spec in ctx.specs if spec.listed and spec.access != "owners"]
+    top = await usage.top_commands(ctx.store, [*named, *usage.LOOKUPS], 4)
     blocks = [
         Block("title", t(lang, "stats_title")),
         Block("text", t(lang, "stats_body", total=total, today=today, week=week,
@@ -235,18 +226,14 @@ async def stats(ctx: Context, req: Request) -> Reply:
     ]
     if top:
         blocks.append(Block("text", t(lang, "stats_top", commands=", ".join(f"/{c} ({n})" for c, n in top))))
-    return Reply(tuple(blocks), result_count=int(total))
+    return Reply(tuple(blocks), result_count=total)
 
 
 async def help_(ctx: Context, req: Request) -> Reply:
     """This list of commands."""
     lang = ctx.lang(req)
     blocks = [Block("title", t(lang, "help_title"))]
-    for name, (en, zh, args_en, args_zh) in COMMAND_HELP.items():
-        if name == "start":
-            continue
-        args = args_zh if lang == "zh" else args_en
-        blocks.append(Block("item", f"/{name}{' ' + args if args else ''} — {zh if lang == 'zh' else en}"))
+    blocks.extend(Block("item", line) for line in help_lines(ctx.specs, lang))
     blocks.append(Block("hint", t(lang, "ask_usage", example=ctx.usage_example(lang))))  # about a loaded talk
     if len(ctx.catalog.talks) > 1:
         blocks.append(Block("hint", t(lang, "help_footer", example=ctx.catalog.talks[0].id)))
@@ -264,16 +251,3 @@ async def unknown(ctx: Context, req: Request) -> Reply:
     """Any command the bot does not have."""
     return Reply((Block("hint", t(ctx.lang(req), "unknown_command", command=_short(req.command, 32))),),
                  outcome="bad_input")
-
-
-COMMANDS: dict[str, CommandFn] = {
-    "ask": ask,
-    "quote": quote,
-    "summary": summary,
-    "about": about,
-    "stats": stats,
-    "help": help_,
-    "start": start,
-    "more": more,
-    "context": context,
-}

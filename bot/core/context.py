@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from itertools import zip_longest
+from typing import TYPE_CHECKING
 
 from bot.config import Settings
 from bot.content.model import Library, Passage, Talk
@@ -14,9 +15,12 @@ from bot.core.i18n import language_of, t
 from bot.core.types import Block, Citation, Request
 from bot.search.engine import SearchEngine
 from bot.search.topics import talk_topics
+from bot.storage.store import Store
+
+if TYPE_CHECKING:
+    from bot.core.spec import CommandSpec
 
 __all__ = ["Clock", "Context", "talk_topics", "utc_now"]
-from bot.storage.store import Store
 
 Clock = Callable[[], datetime]
 
@@ -37,6 +41,18 @@ class Context:
     clock: Clock = utc_now
     rng: random.Random = field(default_factory=random.Random)
     topics: dict[str, dict[str, list[str]]] = field(default_factory=dict)  # talk id → language → terms
+    specs: tuple[CommandSpec, ...] = ()  # every command, as declared (for /help)
+    owners: frozenset[str] = frozenset()  # "platform:user id" of the bot's owners
+    watchers: dict[str, list[Callable[[], None]]] = field(default_factory=dict)
+
+    def notify(self, topic: str) -> None:
+        """Tell the background jobs watching a topic (e.g. "daily") that what they watch changed."""
+        for watcher in self.watchers.get(topic, []):
+            watcher()
+
+    def is_owner(self, request: Request) -> bool:
+        """Whether the sender is one of the bot's owners."""
+        return f"{request.platform}:{request.user_id}" in self.owners
 
     def lang(self, request: Request) -> str:
         """The language of the bot's words for this request."""

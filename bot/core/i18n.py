@@ -43,7 +43,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     "context_title": {"en": "In context", "zh": "上下文"},
     "stale_button": {
         "en": "This button has expired. Please ask again.",
-        "zh": "这个按钮已过期，请重新提问。",
+        "zh": "这个按钮已失效，请重新提问。",
     },
     "button_more": {"en": "More", "zh": "更多"},
     "button_context": {"en": "Context", "zh": "上下文"},
@@ -150,21 +150,46 @@ MESSAGES: dict[str, dict[str, str]] = {
     "daily_today": {"en": "today {time}", "zh": "今天 {time}"},
     "daily_tomorrow": {"en": "tomorrow {time}", "zh": "明天 {time}"},
     "daily_due_now": {"en": "now (due at {time})", "zh": "马上（{time} 到期）"},
-}
-
-COMMAND_HELP: dict[str, tuple[str, str, str, str]] = {
-    # name: (english help, chinese help, english args, chinese args)
-    "ask": ("Find the passages of the talk that answer a question", "查找回答问题的演讲原文", "<question>", "<问题>"),
-    "quote": ("A line of the speaker, random or matching keywords", "随机或按关键词给出演讲者的一句原话",
-              "[keywords]", "[关键词]"),
-    "summary": ("The talk's key points and source", "演讲要点和出处", "[talk]", "[演讲]"),
-    "daily": ("Daily quote in this chat: /daily HH:MM [time zone] [talk], /daily off",
-              "每日金句：/daily HH:MM [时区] [演讲]，/daily off",
-              "[HH:MM [zone] [talk] | off]", "[HH:MM [时区] [演讲] | off]"),
-    "about": ("Talks loaded, sources and credits", "已加载的演讲、来源和致谢", "", ""),
-    "stats": ("Usage numbers", "使用统计", "", ""),
-    "help": ("This list of commands", "命令列表", "", ""),
-    "start": ("Welcome and commands", "欢迎与命令列表", "", ""),
+    "managers_only": {
+        "en": "Only admins of this chat can use /{command}.",
+        "zh": "只有本聊天的管理员可以使用 /{command}。",
+    },
+    "restarting": {
+        "en": "The bot is restarting. Please try again in a minute.",
+        "zh": "机器人正在重启，请稍后再试。",
+    },
+    # commands: help_<name> and args_<name> for /help and menus, option_<name> for typed options (Discord)
+    "help_ask": {"en": "Find the passages of the talk that answer a question", "zh": "查找回答问题的演讲原文"},
+    "args_ask": {"en": "<question>", "zh": "<问题>"},
+    "help_quote": {
+        "en": "A line of the speaker, random or matching keywords",
+        "zh": "随机或按关键词给出演讲者的一句原话",
+    },
+    "args_quote": {"en": "[keywords]", "zh": "[关键词]"},
+    "help_summary": {"en": "The talk's key points and source", "zh": "演讲要点和出处"},
+    "args_summary": {"en": "[talk]", "zh": "[演讲]"},
+    "help_daily": {
+        "en": "Daily quote in this chat: /daily HH:MM [time zone] [talk], /daily off",
+        "zh": "每日金句：/daily HH:MM [时区] [演讲]，/daily off",
+    },
+    "args_daily": {"en": "[HH:MM [zone] [talk] | off]", "zh": "[HH:MM [时区] [演讲] | off]"},
+    "help_about": {"en": "Talks loaded, sources and credits", "zh": "已加载的演讲、来源和致谢"},
+    "args_about": {"en": "", "zh": ""},
+    "help_stats": {"en": "Usage numbers", "zh": "使用统计"},
+    "args_stats": {"en": "", "zh": ""},
+    "help_help": {"en": "This list of commands", "zh": "命令列表"},
+    "args_help": {"en": "", "zh": ""},
+    "help_start": {"en": "Welcome and commands", "zh": "欢迎与命令列表"},
+    "args_start": {"en": "", "zh": ""},
+    "help_more": {"en": "More passages for a question (a button)", "zh": "更多相符的段落（按钮）"},
+    "args_more": {"en": "", "zh": ""},
+    "help_context": {"en": "The paragraphs around a passage (a button)", "zh": "段落的上下文（按钮）"},
+    "args_context": {"en": "", "zh": ""},
+    "option_question": {"en": "Your question about the talks", "zh": "关于演讲的问题"},
+    "option_keywords": {"en": "Words to look for (optional)", "zh": "要查找的关键词（可选）"},
+    "option_talk": {"en": "Which talk (optional)", "zh": "哪一场演讲（可选）"},
+    "option_time": {"en": "Time of day as HH:MM, or off to stop", "zh": "每天的时间（HH:MM），填 off 取消"},
+    "option_timezone": {"en": "Time zone, e.g. Asia/Shanghai", "zh": "时区，例如 Asia/Shanghai"},
 }
 
 

@@ -5,12 +5,14 @@ from __future__ import annotations
 import logging
 import re
 import time
+from collections.abc import Iterable
 from dataclasses import replace
 
-from bot.core.commands import COMMANDS, CommandFn, unknown
+from bot.core.commands import unknown
 from bot.core.context import Context
 from bot.core.i18n import t
-from bot.core.types import Block, Reply, Request
+from bot.core.spec import CommandSpec, offered
+from bot.core.types import Block, CommandInfo, Reply, Request
 from bot.storage.store import UsageEvent, clean_text
 
 log = logging.getLogger(__name__)
@@ -30,21 +32,45 @@ def clean(request: Request) -> Request:
 class Router:
     """Dispatches requests to command handlers and writes one usage row per request."""
 
-    def __init__(self, ctx: Context, table: dict[str, CommandFn] | None = None) -> None:
+    def __init__(self, ctx: Context, specs: Iterable[CommandSpec]) -> None:
         self.ctx = ctx
-        self.table = dict(COMMANDS if table is None else table)
+        self.specs: tuple[CommandSpec, ...] = ()
+        self.table: dict[str, CommandSpec] = {}
+        for spec in specs:
+            self.add(spec)
 
-    def add(self, name: str, handler: CommandFn) -> None:
-        """Register (or replace) a command."""
-        self.table[name] = handler
+    def add(self, spec: CommandSpec) -> None:
+        """Declare a command (one of the same name is replaced in place)."""
+        names = [s.name for s in self.specs]
+        self.specs = (*self.specs[:names.index(spec.name)], spec, *self.specs[names.index(spec.name) + 1:]) \
+            if spec.name in names else (*self.specs, spec)
+        self.ctx.specs = self.specs
+        self.table = {name: s for s in self.specs for name in (s.name, *s.aliases)}
+
+    def commands(self) -> list[CommandInfo]:
+        """The user-facing commands, for menus and platform command trees."""
+        return offered(self.specs)
+
+    def _handler_for(self, request: Request) -> CommandSpec | None:
+        """The command a request names, if it exists for this sender (owners' commands are unknown to others)."""
+        spec = self.table.get(request.command) if _COMMAND.match(request.command) else None
+        if spec is not None and spec.access == "owners" and not self.ctx.is_owner(request):
+            return None
+        return spec
 
     async def dispatch(self, request: Request) -> Reply:
         """Answer a request; errors become a short apology, and the usage log gets its row either way."""
         started = time.perf_counter()
         request = clean(request)
-        handler = self.table.get(request.command) if _COMMAND.match(request.command) else None
+        spec = self._handler_for(request)
         try:
-            reply = await (handler or unknown)(self.ctx, request)
+            if spec is None:
+                reply = await unknown(self.ctx, request)
+            elif spec.access == "managers" and not spec.rights_with_args_only and not request.can_manage_chat:
+                reply = Reply((Block("hint", t(self.ctx.lang(request), "managers_only", command=spec.name)),),
+                              outcome="denied")
+            else:
+                reply = await spec.handler(self.ctx, request)
         except Exception:
             log.exception("command /%s failed", request.command)
             reply = Reply((Block("error", t(self.ctx.lang(request), "error")),), outcome="error", ephemeral=True)

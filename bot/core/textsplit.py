@@ -69,3 +69,9 @@ def split_text(text: str, limit: int) -> list[str]:
                 current = unit.lstrip()
     chunks.append(current)
     return [c.strip() for c in chunks if c.strip()]
+
+
+def clip(text: str, limit: int, *, one_line: bool = False) -> str:
+    """Text stripped (on one line if asked) and cut to at most `limit` characters, ending in '…' when cut."""
+    text = " ".join(text.split()) if one_line else text.strip()
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"

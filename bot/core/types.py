@@ -10,6 +10,8 @@ from typing import Literal, Protocol
 ChatKind = Literal["private", "group", "channel"]
 BlockKind = Literal["title", "text", "passage", "quote", "item", "hint", "error"]
 Outcome = Literal["ok", "no_match", "bad_input", "denied", "error"]
+Access = Literal["everyone", "managers", "owners"]
+Suggest = Literal["", "passages", "zones"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,7 +26,7 @@ class Request:
     locale: str | None = None
     chat_kind: ChatKind = "private"
     thread_id: str | None = None
-    can_manage_chat: bool = True
+    can_manage_chat: bool = False  # fails closed: an adapter says True only when it knows the sender may
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,8 +141,19 @@ Handler = Callable[[Request], Awaitable[Reply]]
 
 
 @dataclass(frozen=True, slots=True)
+class OptionInfo:
+    """One argument of a command as platforms with typed options (Discord) show it."""
+
+    name: str
+    help_en: str
+    help_zh: str
+    required: bool = False
+    suggest: Suggest = ""  # what autocomplete offers: passages, time zones, or nothing
+
+
+@dataclass(frozen=True, slots=True)
 class CommandInfo:
-    """A command's name and help text in both languages (used for menus and /help)."""
+    """A command as adapters see it: name, help in both languages, options and who may use it."""
 
     name: str
     help_en: str
@@ -148,6 +161,18 @@ class CommandInfo:
     args_en: str = ""
     args_zh: str = ""
     aliases: tuple[str, ...] = field(default=())
+    options: tuple[OptionInfo, ...] = ()
+    access: Access = "everyone"
+    rights_with_args_only: bool = False  # managers' rights are only needed (and checked) when args are given
+    platforms: tuple[str, ...] = ()  # offered only on these platforms (empty: everywhere)
+
+    def offered_on(self, platform: str) -> bool:
+        """Whether this command belongs in the platform's menu or command tree."""
+        return not self.platforms or platform in self.platforms
+
+    def needs_rights(self, args: str) -> bool:
+        """Whether answering these arguments needs to know if the sender manages the chat."""
+        return self.access == "managers" and (bool(args.strip()) or not self.rights_with_args_only)
 
 
 @dataclass(frozen=True, slots=True)

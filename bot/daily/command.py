@@ -2,25 +2,24 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
 from typing import Literal
 
 from bot.content.model import Library
-from bot.core.commands import CommandFn
 from bot.core.context import Context
 from bot.core.i18n import t
+from bot.core.textsplit import clip
 from bot.core.types import Block, Reply, Request, Target
 from bot.daily import store as subs
 from bot.daily.schedule import (
     EXAMPLE,
+    fold_word,
     format_minute,
     local_day,
     looks_like_time,
     looks_like_zone,
     next_delivery,
-    normalise,
     parse_time,
     resolve_zone,
     zone_of,
@@ -51,19 +50,19 @@ class Problem:
 
 
 def _clip(word: str) -> str:
-    return word if len(word) <= MAX_WORD_CHARS else word[: MAX_WORD_CHARS - 1] + "…"
+    return clip(word, MAX_WORD_CHARS)
 
 
 def parse_args(args: str, library: Library) -> Choice | Problem | Literal["show", "off"]:
     """Read /daily's arguments: nothing or 'status' shows, 'off' stops, else a time, then a zone and a talk."""
     words = args.split()
-    if normalise(" ".join(words)) in SHOW_WORDS:
+    if fold_word(" ".join(words)) in SHOW_WORDS:
         return "show"
-    if len(words) == 1 and normalise(words[0]) in OFF_WORDS:
+    if len(words) == 1 and fold_word(words[0]) in OFF_WORDS:
         return "off"
-    if normalise(words[0]) in ON_WORDS:
+    if fold_word(words[0]) in ON_WORDS:
         words = words[1:]
-    if len(words) > 1 and normalise(words[1]) in MERIDIEM:
+    if len(words) > 1 and fold_word(words[1]) in MERIDIEM:
         words = [words[0] + words[1], *words[2:]]
     if not words:
         return Problem("daily_need_time", {"example": EXAMPLE})
@@ -150,32 +149,26 @@ async def _show(ctx: Context, req: Request, lang: str) -> Reply:
     return await _state(ctx, lang, sub, "daily_on")
 
 
-def daily_command(on_change: Callable[[], None] | None = None) -> CommandFn:
-    """The /daily handler; on_change is called after a chat's schedule changed (to wake the scheduler)."""
-
-    async def daily(ctx: Context, req: Request) -> Reply:
-        """Daily quote in this chat: show it, set its time, or turn it off."""
-        lang = ctx.lang(req)
-        parsed = parse_args(req.args, ctx.catalog)
-        if parsed == "show":
-            return await _show(ctx, req, lang)
-        if isinstance(parsed, Problem):
-            return Reply((Block("hint", t(lang, parsed.key, **parsed.values)),), outcome="bad_input")
-        if not req.can_manage_chat:
-            return Reply((Block("hint", t(lang, "daily_denied")),), outcome="denied")
-        target = Target(req.platform, req.chat_id, req.thread_id)
-        now = ctx.clock()
-        if parsed == "off":
-            existing = await subs.find(ctx.store, target)
-            if existing is None or not await subs.turn_off(ctx.store, target, now):
-                return Reply((Block("text", t(lang, "daily_was_off")),))
-            return Reply((Block("text", t(lang, "daily_turned_off", time=format_minute(existing.minute),
-                                          zone=existing.zone)),))
-        zone = parsed.zone or ctx.settings.default_timezone
-        owner = ctx.store.hash_id(req.platform, req.user_id)
-        sub = await subs.save(ctx.store, target, owner, lang, parsed.minute, zone, parsed.talk, now)
-        if on_change is not None:
-            on_change()
-        return await _state(ctx, lang, sub, "daily_set")
-
-    return daily
+async def daily(ctx: Context, req: Request) -> Reply:
+    """Daily quote in this chat: show it, set its time, or turn it off (a change wakes the scheduler)."""
+    lang = ctx.lang(req)
+    parsed = parse_args(req.args, ctx.catalog)
+    if parsed == "show":
+        return await _show(ctx, req, lang)
+    if isinstance(parsed, Problem):
+        return Reply((Block("hint", t(lang, parsed.key, **parsed.values)),), outcome="bad_input")
+    if not req.can_manage_chat:
+        return Reply((Block("hint", t(lang, "daily_denied")),), outcome="denied")
+    target = Target(req.platform, req.chat_id, req.thread_id)
+    now = ctx.clock()
+    if parsed == "off":
+        existing = await subs.find(ctx.store, target)
+        if existing is None or not await subs.turn_off(ctx.store, target, now):
+            return Reply((Block("text", t(lang, "daily_was_off")),))
+        return Reply((Block("text", t(lang, "daily_turned_off", time=format_minute(existing.minute),
+                                      zone=existing.zone)),))
+    zone = parsed.zone or ctx.settings.default_timezone
+    owner = ctx.store.hash_id(req.platform, req.user_id)
+    sub = await subs.save(ctx.store, target, owner, lang, parsed.minute, zone, parsed.talk, now)
+    ctx.notify("daily")
+    return await _state(ctx, lang, sub, "daily_set")

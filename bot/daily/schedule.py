@@ -36,14 +36,14 @@ ZONE_ALIASES = {
 Action = Literal["due", "skip"]
 
 
-def normalise(text: str) -> str:
-    """Full-width digits and punctuation as ASCII, lower case, no surrounding space."""
+def fold_word(text: str) -> str:
+    """A typed word folded for matching: full-width digits and punctuation as ASCII, lower case, stripped."""
     return unicodedata.normalize("NFKC", text).strip().lower()
 
 
 def parse_time(text: str) -> int | None:
     """Minutes after midnight for '8:30', '08:30', '0830', '8', '8:30pm', '8点30' (None if it is no time)."""
-    value = normalise(text).replace(" ", "")
+    value = fold_word(text).replace(" ", "")
     hour: int
     minute = 0
     if match := _COLON_TIME.match(value):
@@ -71,7 +71,7 @@ def parse_time(text: str) -> int | None:
 
 def looks_like_time(text: str) -> bool:
     """Whether a word was probably meant as a time (it starts with a digit)."""
-    return normalise(text)[:1].isdigit()
+    return fold_word(text)[:1].isdigit()
 
 
 def format_minute(minute: int) -> str:
@@ -112,7 +112,7 @@ def _offset_name(sign: str, hours: int, minutes: int) -> str | None:
 
 def resolve_zone(text: str) -> ZoneChoice:
     """An IANA zone (any case, or its city alone when that is unambiguous) or a UTC offset like 'UTC+8'."""
-    value = normalise(text)
+    value = fold_word(text)
     if not value:
         return ZoneChoice(None)
     if match := _OFFSET.match(value):
@@ -133,7 +133,7 @@ def resolve_zone(text: str) -> ZoneChoice:
 
 def looks_like_zone(text: str) -> bool:
     """Whether a word was probably meant as a time zone (a slash, an offset, or UTC/GMT)."""
-    value = normalise(text)
+    value = fold_word(text)
     return "/" in value or value.startswith(("utc", "gmt", "+", "-")) or value in ZONE_ALIASES
 
 

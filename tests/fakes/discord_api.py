@@ -25,7 +25,9 @@ from aiohttp import WSMsgType, web
 
 from bot.adapters.discord import DiscordAdapter
 from bot.config import DiscordSettings
+from bot.core.spec import offered
 from bot.core.types import Block, CommandInfo, Reply, Request, Suggestion
+from bot.registry import COMMANDS
 
 TOKEN = "MTA5ODc2NTQzMjEwOTg3NjU0Mw.GhIjKl.s3cr3t-T0ken_value-that-must-never-be-logged0"
 API_PREFIX = "/api/v10"
@@ -638,7 +640,9 @@ class ScriptedCore:
 
     def commands(self) -> list[CommandInfo]:
         """All seven commands, with Chinese help."""
-        return [CommandInfo(name, f"Help for {name}", f"{name} 的帮助") for name in COMMAND_NAMES]
+        options = {info.name: info.options for info in offered(COMMANDS)}
+        return [CommandInfo(name, f"Help for {name}", f"{name} 的帮助", options=options[name])
+                for name in COMMAND_NAMES]
 
     async def chat_migrated(self, platform: str, old_chat_id: str, new_chat_id: str) -> None:
         """Discord chats never migrate."""

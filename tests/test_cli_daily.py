@@ -12,10 +12,10 @@ import aiosqlite
 
 from bot.app import App
 from bot.cli import build_parser
+from bot.cli_daily import cmd_daily_list, cmd_daily_send_now, list_subscriptions, mask, send_now
 from bot.config import Settings, load_settings
 from bot.core.types import Request, Target
 from bot.daily import store as subs
-from bot.daily.cli import cmd_daily_list, cmd_daily_send_now, list_subscriptions, mask, send_now
 from tests.conftest import FixedClock
 from tests.fakes.telegram_api import FakeTelegramAPI, assert_valid_telegram_html
 
@@ -42,9 +42,11 @@ def test_chat_ids_are_masked() -> None:
 
 async def test_list_shows_every_subscription(app: App, settings: Settings, clock: FixedClock) -> None:
     clock.now = datetime(2025, 6, 1, 7, 0, tzinfo=UTC)
-    await app.handle(Request("telegram", "-1001234564321", "u1", "daily", "08:30 Asia/Shanghai", thread_id="7"))
-    await app.handle(Request("discord", "998877665544332211", "u2", "daily", "21:00 America/Los_Angeles"))
-    await app.handle(Request("discord", "998877665544332211", "u2", "daily", "off"))
+    await app.handle(Request("telegram", "-1001234564321", "u1", "daily", "08:30 Asia/Shanghai", thread_id="7",
+                             can_manage_chat=True))
+    await app.handle(Request("discord", "998877665544332211", "u2", "daily", "21:00 America/Los_Angeles",
+                             can_manage_chat=True))
+    await app.handle(Request("discord", "998877665544332211", "u2", "daily", "off", can_manage_chat=True))
     out = io.StringIO()
     assert await list_subscriptions(settings, out) == 0
     text = out.getvalue()

@@ -4,23 +4,16 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
-import time
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, TextIO
+from typing import TextIO
 
 from bot.config import Settings
-from bot.core.types import Adapter
 from bot.daily import store as subs
+from bot.daily.deliveries import TickReport
 from bot.daily.schedule import format_minute
+from bot.runtime import send_daily_now
 from bot.storage.store import Store
 
-if TYPE_CHECKING:
-    from bot.app import App
-    from bot.daily.scheduler import TickReport
-
-RUNNING_SECONDS = 60.0  # a core heartbeat younger than this means the bot is running (it beats every 15 s)
-STOP_SECONDS = 10.0
 HEADERS = ("platform", "chat", "topic", "time", "zone", "talk", "last sent", "state", "failures / reason")
 
 
@@ -80,27 +73,6 @@ def cmd_daily_list(settings: Settings, args: argparse.Namespace, out: TextIO) ->
     return asyncio.run(list_subscriptions(settings, out))
 
 
-def platform_adapters(settings: Settings, app: App) -> list[Adapter]:
-    """The adapters of the configured platforms (not started)."""
-    adapters: list[Adapter] = []
-    if settings.telegram is not None:
-        from bot.adapters.telegram import TelegramAdapter
-
-        adapters.append(TelegramAdapter(app, settings.telegram))
-    if settings.discord is not None:
-        from bot.adapters.discord import DiscordAdapter
-
-        adapters.append(DiscordAdapter(app, settings.discord))
-    return adapters
-
-
-async def bot_running(store: Store) -> bool:
-    """Whether a bot's core (on any host sharing the database) wrote a live heartbeat within the last minute."""
-    rows = await store.read("SELECT ts FROM heartbeat WHERE (component = 'core' OR component LIKE 'core@%')"
-                            " AND connected != 0")
-    return any(time.time() - float(ts) < RUNNING_SECONDS for (ts,) in rows)
-
-
 def summary(report: TickReport) -> str:
     """One line per outcome of a send-now."""
     lines = [f"sent: {report.sent}", f"failed: {report.failed}", f"chat gone: {report.gone + report.disabled}"
@@ -120,33 +92,11 @@ async def send_now(settings: Settings, out: TextIO, force: bool = False) -> int:
         out.write("daily send-now: no platform token is configured (set TELEGRAM_BOT_TOKEN or DISCORD_BOT_TOKEN); "
                   "nothing was sent\n")
         return 1
-    from bot.app import App
-
-    app = await App.create(settings)
-    started: list[Adapter] = []
-    try:
-        if not force and await bot_running(app.store):
-            out.write("daily send-now: the bot seems to be running (a heartbeat within the last minute); stop it "
-                      "first, or pass --force (nothing is sent twice either way, but two processes would share "
-                      "the platform connection)\n")
-            return 1
-        for adapter in platform_adapters(settings, app):
-            app.register(adapter)
-            try:
-                await adapter.start()
-            except Exception as exc:
-                out.write(f"{adapter.platform}: could not start ({type(exc).__name__}: {exc})\n")
-                continue
-            started.append(adapter)
-        report = await app.daily.send_now()
-        out.write(summary(report) + "\n")
-        return 1 if report.failed or report.missing or report.retrying else 0
-    finally:
-        await app.daily.stop()  # before the adapters: claims are settled while they can still send
-        for adapter in reversed(started):
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(adapter.stop(), STOP_SECONDS)
-        await app.close()
+    report = await send_daily_now(settings, out, force)
+    if report is None:
+        return 1
+    out.write(summary(report) + "\n")
+    return 1 if report.failed or report.missing or report.retrying else 0
 
 
 def cmd_daily_send_now(settings: Settings, args: argparse.Namespace, out: TextIO) -> int:
