@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint unit bench check-content eval clean
+.PHONY: run test lint unit bench check-content eval screenshot clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit("Python 3.11 or newer is needed (set PYTHON=...)" if sys.version_info < (3, 11) else 0)'
@@ -30,6 +30,9 @@ check-content: $(STAMP)
 
 eval: $(STAMP)
 	@for f in tests/eval/*.jsonl; do echo "== $$f"; $(PY) -m bot eval $$f --talks tests/talks || exit 1; done
+
+screenshot: $(STAMP)
+	REPORT_SCREENSHOT=docs/report.png $(PY) -m pytest -q tests/test_report_browser.py
 
 bench: $(STAMP)
 	$(PY) -m bench.run_all

@@ -24,6 +24,7 @@ def steps(quick: bool) -> list[tuple[str, list[str]]]:
         ("Search speed and scale", ["bench.search_bench", *sizes]),
         ("Command throughput (quick)", ["bench.throughput", "--seconds", "3"]),
         ("Daily broadcast (quick)", ["bench.broadcast", "--count", "200"]),
+        ("Owner's report", ["bench.report_bench", "--rows", "100000" if quick else "1000000"]),
     ]
 
 

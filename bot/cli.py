@@ -1,4 +1,4 @@
-"""Command line: run | search | eval | stats | check-content | health | backup | forget (also `python -m bot`)."""
+"""Command line: run | search | eval | stats | report | check-content | health | backup | forget (`python -m bot`)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ import json
 import logging
 import os
 import sys
-import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TextIO
@@ -20,11 +19,11 @@ from bot.content.loader import ContentError, load_library
 from bot.content.model import Library, Passage
 from bot.logs import setup_logging
 from bot.ops import HEALTH_MAX_AGE, PLATFORMS, OpsError, backup, check_health, forget
-from bot.registry import COMMANDS
+from bot.report.build import ReportError
+from bot.report.cli import add_report_commands
 from bot.runtime import run_bot
 from bot.search.engine import SearchEngine
-from bot.storage import usage
-from bot.storage.store import StorageError, Store, clean_text
+from bot.storage.store import StorageError, clean_text
 
 log = logging.getLogger("bot")
 
@@ -125,36 +124,6 @@ def cmd_check_content(settings: Settings, args: argparse.Namespace, out: TextIO)
     return 0
 
 
-async def _stats(settings: Settings, out: TextIO, days: int) -> int:
-    if not settings.database.is_file():
-        raise OpsError(f"BOT_DATABASE={settings.database}: no database there yet (has the bot run with it?)")
-    store = await Store.open(settings.database, settings.hash_salt)
-    try:
-        searching = [spec.name for spec in COMMANDS if any(o.suggest == "passages" for o in spec.options)]
-        per_day = await usage.per_day(store, time.time() - days * 86400, searching)
-        top = await usage.top_queries(store, searching, 15)
-        empty = await usage.top_queries(store, [*searching, *usage.LOOKUPS], 15, unanswered=True)
-        by_platform = await usage.by_platform(store)
-    finally:
-        await store.close()
-    out.write(f"Commands per day (last {days} days):\n")
-    for day, count, unanswered in per_day:
-        out.write(f"  {day}  {count:>6}  ({unanswered or 0} unanswered)\n")
-    out.write("Top queries:\n")
-    for query, count in top:
-        out.write(f"  {count:>5}  {str(query)[:80]}\n")
-    out.write("Queries that found nothing:\n")
-    for query, count in empty:
-        out.write(f"  {count:>5}  {str(query)[:80]}\n")
-    out.write("By platform and command (count, mean latency ms):\n")
-    for platform, command, count, latency in by_platform:
-        out.write(f"  {platform:<9} {command:<13} {count:>7}  {latency}\n")
-    return 0
-
-
-def cmd_stats(settings: Settings, args: argparse.Namespace, out: TextIO) -> int:
-    """Usage report from the log: commands per day, top queries, queries that found nothing."""
-    return asyncio.run(_stats(settings, out, args.days))
 
 
 def cmd_run(settings: Settings, args: argparse.Namespace, out: TextIO) -> int:
@@ -220,9 +189,7 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--json", action="store_true")
     ev.add_argument("--talks", action="append", metavar="DIR", help="also load the talk files of this folder")
     ev.set_defaults(fn=cmd_eval)
-    stats = sub.add_parser("stats", help="usage report from the log")
-    stats.add_argument("--days", type=int, default=14)
-    stats.set_defaults(fn=cmd_stats)
+    add_report_commands(sub)
     check = sub.add_parser("check-content", help="validate the talk files")
     check.add_argument("dir", nargs="?")
     check.set_defaults(fn=cmd_check_content)
@@ -250,7 +217,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if getattr(args, "limit", 1) < 1:
             raise ConfigError("--limit: expected a positive number")
         return int(args.fn(settings, args, sys.stdout))
-    except (ConfigError, ContentError, StorageError, OpsError) as exc:
+    except (ConfigError, ContentError, StorageError, OpsError, ReportError) as exc:
         print(f"transcript-bot: {exc}", file=sys.stderr)
         return int(getattr(args, "error_code", 2))
     except KeyboardInterrupt:

@@ -7,7 +7,7 @@ import os
 import re
 import tempfile
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -33,6 +33,7 @@ VARIABLES: dict[str, str] = {
     "BOT_DAILY_GRACE_HOURS": "how late a missed daily quote may still go out",
     "BOT_LOG_RETENTION_DAYS": "usage rows older than this are pruned daily; 0 keeps them",
     "BOT_CONSOLE": "run the console adapter too when a platform token is set: 1 or 0",
+    "BOT_OWNER_IDS": "who may use /report in a private chat, e.g. telegram:123,discord:456",
     "TELEGRAM_BOT_TOKEN": "token from @BotFather; starts the Telegram adapter",
     "TELEGRAM_API_BASE_URL": "Bot API base including /bot, for a self-hosted Bot API server",
     "TELEGRAM_WEBHOOK_URL": "public HTTPS URL for webhook mode (long polling when unset)",
@@ -74,6 +75,7 @@ class DiscordSettings:
     guild_id: int | None = None
     shard_count: int | None = None
     shard_ids: tuple[int, ...] | None = None
+    owner_ids: frozenset[str] = frozenset()  # Discord user ids of the owners (/report is offered when any)
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +94,7 @@ class Settings:
     console: bool | None = None
     telegram: TelegramSettings | None = None
     discord: DiscordSettings | None = None
+    owner_ids: frozenset[str] = frozenset()  # "platform:id" of the owners (BOT_OWNER_IDS)
     secrets: tuple[str, ...] = field(default=(), repr=False)
 
     @property
@@ -239,6 +242,19 @@ def _bool(env: Mapping[str, str], name: str) -> bool | None:
     raise ConfigError(f"{name}={raw!r}: expected 1 or 0")
 
 
+def _owners(env: Mapping[str, str]) -> frozenset[str]:
+    raw = _get(env, "BOT_OWNER_IDS")
+    if raw is None:
+        return frozenset()
+    owners = set()
+    for part in raw.split(","):
+        platform, _, user = part.strip().partition(":")
+        if platform.lower() not in ("telegram", "discord", "console") or not re.fullmatch(r"[\w.-]+", user.strip()):
+            raise ConfigError(f"BOT_OWNER_IDS={raw!r}: expected platform:id pairs such as telegram:123,discord:456")
+        owners.add(f"{platform.lower()}:{user.strip()}")
+    return frozenset(owners)
+
+
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Read and validate every setting; raise ConfigError naming the first bad variable."""
     env = os.environ if env is None else env
@@ -262,6 +278,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
                           "(e.g. from `openssl rand -hex 32`), or leave it empty to keep one in the database")
     telegram = _telegram(env)
     discord = _discord(env)
+    owners = _owners(env)
+    if discord is not None:
+        discord = replace(discord, owner_ids=frozenset(o.split(":", 1)[1] for o in owners if o.startswith("discord:")))
     secrets = tuple(s for s in (
         telegram.token if telegram else None,
         telegram.webhook_secret if telegram else None,
@@ -281,6 +300,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         console=_bool(env, "BOT_CONSOLE"),
         telegram=telegram,
         discord=discord,
+        owner_ids=owners,
         secrets=secrets,
     )
 

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from bot.config import Settings
 from bot.daily.store import forget_owner
+from bot.storage.feedback import forget_votes
 from bot.storage.files import connect_existing, probe_write_lock, seal_copy, table_counts
 from bot.storage.heartbeat import STOPPED, heartbeat_key, read_beats
 from bot.storage.store import Store
@@ -162,7 +163,7 @@ def backup(database: Path, target: Path, *, folder: bool = False, now: datetime 
 
 
 async def forget(settings: Settings, platform: str, user_id: str) -> Forgotten:
-    """Delete a person's usage rows, then the daily subscriptions they own (with their delivery rows).
+    """Delete a person's usage rows and votes, then the daily subscriptions they own (with their delivery rows).
 
     Both deletions are idempotent: if anything stops in between, running forget again completes it.
     """
@@ -177,6 +178,7 @@ async def forget(settings: Settings, platform: str, user_id: str) -> Forgotten:
         owner = store.hash_id(platform, user_id.strip())
 
         usage = await forget_user(store, owner)
+        await forget_votes(store, owner)
         subscriptions = await forget_owner(store, owner)
         return Forgotten(owner, usage, max(0, subscriptions))
     finally:

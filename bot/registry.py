@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from bot.core import commands as core
+from bot.core.feedback import feedback
 from bot.core.spec import CommandSpec, Option
 from bot.daily.command import daily
+from bot.report.command import report
 
 COMMANDS: tuple[CommandSpec, ...] = (
     CommandSpec("ask", core.ask, (Option("question", required=True, suggest="passages"),), takes_talk=True),
@@ -18,5 +20,7 @@ COMMANDS: tuple[CommandSpec, ...] = (
     CommandSpec("start", core.start, in_help=False, platforms=("telegram",)),
     CommandSpec("more", core.more, listed=False),
     CommandSpec("context", core.context, listed=False),
+    CommandSpec("feedback", feedback, listed=False),  # the 👍/👎 buttons
+    CommandSpec("report", report, access="owners"),  # BOT_OWNER_IDS only, in a private chat
 )
 """In the order of /help and the menus. Each command's words are in bot.core.i18n (help_, args_, option_)."""

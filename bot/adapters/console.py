@@ -32,6 +32,8 @@ def render(reply: Reply) -> str:
     buttons = [f"[{b.label}: {b.url}]" if b.url else f"[{b.label}: /{b.command} {b.args}]" for b in reply.buttons]
     if buttons:
         parts.append("  ".join(buttons))
+    if reply.attachment is not None:
+        parts.append(f"[file written to {reply.attachment.path}]")
     return "\n\n".join(parts)
 
 
@@ -57,6 +59,7 @@ class ConsoleAdapter:
         self.done = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._interactive = self.stdin.isatty()
+        self._votes: dict[str, str] = {}  # "up"/"down" → the feedback arguments of the last rated answer
         if hasattr(self.stdin, "reconfigure"):
             self.stdin.reconfigure(errors="replace")  # a stray byte costs one character, not the console
 
@@ -79,9 +82,14 @@ class ConsoleAdapter:
                 if not line:
                     break
                 command, args = parse_line(line)  # a blank line is an empty question: it gets the usage hint
+                if command == "feedback":  # `/feedback up|down` rates the last answer
+                    args = self._votes.get(args.strip().lower(), args)
                 request = Request("console", "console", self.user, command, args, chat_kind="private",
                                   can_manage_chat=True)
-                if not self._print(render(await self.core.handle(request))):
+                reply = await self.core.handle(request)
+                if any(b.command == "feedback" for b in reply.buttons):
+                    self._votes = {b.args.split()[0]: b.args for b in reply.buttons if b.command == "feedback"}
+                if not self._print(render(reply)):
                     break
         finally:
             self.done.set()

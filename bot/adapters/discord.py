@@ -50,6 +50,7 @@ from bot.adapters.discord_connect import (
     use_endpoints,
 )
 from bot.adapters.discord_errors import delivery_error, describe, http_reason, send_reason
+from bot.adapters.discord_files import add_file, report_command
 from bot.adapters.discord_interactions import Interaction, Suggester, interaction_request, slash_command, zones
 from bot.adapters.discord_render import (
     Notice,
@@ -231,10 +232,14 @@ class DiscordAdapter:
     # commands
 
     def _slash_commands(self) -> list[app_commands.Command[Any, ..., None]]:
-        """One slash command per core command offered on Discord, its options as the core declares them."""
+        """One slash command per core command offered on Discord, its options as the core declares them; /report
+        for the bot's DMs when BOT_OWNER_IDS names a Discord owner."""
         suggesters: dict[str, Suggester] = {"passages": self._suggest, "zones": self._suggest_timezone}
-        return [slash_command(info, self._answer, suggesters) for info in self._core.commands()
-                if info.offered_on(self.platform)]
+        commands = [slash_command(info, self._answer, suggesters) for info in self._core.commands()
+                    if info.offered_on(self.platform)]
+        if self._settings.owner_ids:
+            commands.append(report_command(self._answer))
+        return commands
 
     def _request(self, interaction: Interaction, command: str, args: str) -> Request:
         """The platform-neutral request for an interaction."""
@@ -273,9 +278,12 @@ class DiscordAdapter:
                 await interaction.delete_original_response()
         for index, message in enumerate(messages):
             payload = _payload(message, view if index == len(messages) - 1 else None)
+            editing = index == 0 and deferred and not ephemeral
+            if reply.attachment is not None and index == len(messages) - 1:
+                payload = add_file(payload, reply.attachment, editing)
             if index == 0 and not deferred:
                 await interaction.response.send_message(ephemeral=ephemeral, **payload)
-            elif index == 0 and not ephemeral:
+            elif editing:
                 await interaction.edit_original_response(**payload)
             else:
                 await interaction.followup.send(ephemeral=ephemeral, **payload)

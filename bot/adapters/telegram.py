@@ -37,6 +37,7 @@ from telegram.ext import (
 )
 
 from bot.adapters.telegram_errors import delivery_error, describe
+from bot.adapters.telegram_files import toast_text
 from bot.adapters.telegram_logs import protect_logs, token_secrets
 from bot.adapters.telegram_render import keyboard, parse_callback, render_reply
 from bot.adapters.telegram_send import Poster, PTBApp, TelegramTuning, build_application
@@ -289,26 +290,28 @@ class TelegramAdapter:
         if query is None:
             return
         with self._tracked():
-            stale = False  # a failure below still answers the query, just without the "expired" text
+            toast: str | None = None  # a failure below still answers the query, just without a text
             try:
-                stale = not await self._run_button(context.bot, query)
+                toast = await self._run_button(context.bot, query)
             finally:
-                lang = language_of(query.from_user.language_code, self._core.default_language)
-                await self._post.answer_query(query, t(lang, "stale_button") if stale else None)
+                await self._post.answer_query(query, toast)
 
-    async def _run_button(self, bot: Bot, query: CallbackQuery) -> bool:
-        """Answer a button's command in its chat; False when the button is invalid or stale."""
+    async def _run_button(self, bot: Bot, query: CallbackQuery) -> str | None:
+        """Answer a button's command in its chat; the toast to show instead ("expired", or an ephemeral reply)."""
         parsed, message = parse_callback(query.data), query.message
+        lang = language_of(query.from_user.language_code, self._core.default_language)
         if parsed is None or message is None:
-            return False
+            return t(lang, "stale_button")
         thread = topic_of(message) if isinstance(message, Message) else None
         request = await self._request(message.chat, query.from_user, *parsed, thread, None)
         reply = await self._core.handle(request)
         if reply.outcome == "bad_input":
-            return False
+            return t(lang, "stale_button")
+        if reply.ephemeral:  # only for the presser: a toast, not a message in the chat
+            return toast_text(reply)
         reply_to = message.message_id if message.chat.type != ChatType.PRIVATE else None
         await self._post.answer(bot, message.chat, reply, thread, reply_to)
-        return True
+        return None
 
     async def _on_inline(self, update: Update, context: PTBContext) -> None:
         """Inline mode: passages matching the query (today's picks when it is empty)."""

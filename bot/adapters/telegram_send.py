@@ -27,6 +27,7 @@ from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
 from telegram.request import HTTPXRequest
 
 from bot.adapters.telegram_errors import describe, may_retry
+from bot.adapters.telegram_files import send_document
 from bot.adapters.telegram_render import keyboard, render_reply, strip_html
 from bot.config import TelegramSettings
 from bot.core.types import Core, Reply
@@ -130,6 +131,8 @@ class Poster:
             last = index == len(messages) - 1
             first_reply_to = reply_to if index == 0 else None
             await self.send_text(bot, chat_id, text, thread, first_reply_to, markup if last else None)
+        if reply.attachment is not None:
+            await send_document(bot, chat_id, reply.attachment, thread, self.retrying)
 
     async def send_text(
         self,

@@ -9,6 +9,7 @@ from datetime import timedelta
 from bot import __version__
 from bot.content.model import Quote, Talk
 from bot.core.context import Context
+from bot.core.feedback import feedback_buttons
 from bot.core.i18n import t
 from bot.core.spec import help_lines
 from bot.core.textsplit import clip
@@ -84,6 +85,7 @@ async def _answer(ctx: Context, req: Request, query: str, talk: Talk | None, off
         buttons.append(Button(t(lang, "button_more"), command="more", args=f"{key} {offset + RESULTS_PER_PAGE}"))
     buttons.append(Button(t(lang, "button_context"), command="context", args=shown[0].passage.key))
     buttons.extend(_source_button(ctx, lang, shown[0].passage.talk_id))
+    buttons.extend(feedback_buttons(ctx, "ask", query, talk.id if talk else None, shown[0].passage.key))
     return Reply(tuple(blocks), tuple(buttons), result_count=len(shown), top_passage=shown[0].passage.key,
                  talk_id=shown[0].passage.talk_id)
 
@@ -96,7 +98,8 @@ async def ask(ctx: Context, req: Request) -> Reply:
         passage = ctx.catalog.passage(args[1:])
         if passage is not None:
             buttons = (Button(t(lang, "button_context"), command="context", args=passage.key),
-                       *_source_button(ctx, lang, passage.talk_id))
+                       *_source_button(ctx, lang, passage.talk_id),
+                       *feedback_buttons(ctx, "ask", args, None, passage.key))
             return Reply((ctx.passage_block(passage, lang),), buttons, result_count=1, top_passage=passage.key,
                          talk_id=passage.talk_id)
     if not args:
@@ -160,7 +163,10 @@ async def quote(ctx: Context, req: Request) -> Reply:
     if chosen is None:
         chosen = ctx.rng.choice(pool)
     blocks.append(quote_block(ctx, chosen, lang))
-    return Reply(tuple(blocks), _source_button(ctx, lang, chosen.passage.talk_id),
+    buttons = _source_button(ctx, lang, chosen.passage.talk_id)
+    if keywords and outcome == "ok":
+        buttons += feedback_buttons(ctx, "quote", keywords, talk.id if talk else None, chosen.passage.key)
+    return Reply(tuple(blocks), buttons,
                  outcome=outcome,  # type: ignore[arg-type]
                  result_count=0 if outcome == "no_match" else 1, top_passage=chosen.passage.key,
                  talk_id=chosen.passage.talk_id)

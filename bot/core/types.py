@@ -61,6 +61,15 @@ class Button:
 
 
 @dataclass(frozen=True, slots=True)
+class Attachment:
+    """A file sent with a reply (an owner's report): its name, where it was written, its media type."""
+
+    filename: str
+    path: str
+    media_type: str = "text/html"
+
+
+@dataclass(frozen=True, slots=True)
 class Reply:
     """A command's answer, structured so every adapter can render it within its limits."""
 
@@ -71,6 +80,7 @@ class Reply:
     top_passage: str | None = None
     talk_id: str | None = None
     ephemeral: bool = False
+    attachment: Attachment | None = None
 
     @property
     def plain_text(self) -> str:

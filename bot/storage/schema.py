@@ -75,6 +75,33 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX daily_deliveries_date ON daily_deliveries (local_date);
     CREATE INDEX daily_deliveries_status ON daily_deliveries (status);
     """,
+    # 3: answers that carry 👍/👎 buttons (key -> query and passage, kept when the talk goes), one vote per
+    # hashed user per answer, and covering indexes the owner's report aggregates from (no sorting of the log)
+    """
+    CREATE TABLE feedback_answers (
+        key TEXT PRIMARY KEY,
+        command TEXT NOT NULL,
+        query TEXT NOT NULL,
+        talk TEXT,
+        passage TEXT,
+        created REAL NOT NULL
+    );
+    CREATE TABLE feedback_votes (
+        answer_key TEXT NOT NULL,
+        user_hash TEXT NOT NULL,
+        platform TEXT NOT NULL,
+        vote INTEGER NOT NULL CHECK (vote IN (-1, 1)),
+        ts REAL NOT NULL,
+        PRIMARY KEY (answer_key, user_hash)
+    );
+    CREATE INDEX feedback_votes_vote ON feedback_votes (vote);
+    CREATE INDEX usage_report_day ON usage (CAST(ts / 86400 AS INTEGER), platform, command, outcome, result_count,
+        talk, latency_ms, ts);
+    CREATE INDEX usage_report_latency ON usage (command, CAST(ts / 86400 AS INTEGER), latency_ms, talk, ts);
+    CREATE INDEX usage_report_query ON usage (query, command, outcome, talk, ts) WHERE query != '';
+    CREATE INDEX usage_report_passage ON usage (talk, top_passage, result_count, ts)
+        WHERE top_passage IS NOT NULL AND result_count > 0 AND talk IS NOT NULL;
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -63,6 +63,13 @@ def json_response(data: Any, status: int = 200, headers: dict[str, str] | None =
     )
 
 
+def _attachments(body: Json) -> list[Json]:
+    """Attachment objects for the files uploaded with a message (see FakeDiscord._multipart)."""
+    return [{"id": snowflake(), "filename": f["filename"], "size": len(f["content"]),
+             "url": f"https://cdn.example/{f['filename']}", "proxy_url": "https://cdn.example/p"}
+            for f in body.get("_files") or []]
+
+
 @dataclass(slots=True)
 class Recorded:
     """One REST request the fake received, and the status it answered with."""
@@ -297,12 +304,26 @@ class FakeDiscord:
         body: Any = None
         if request.content_type == "application/json" and request.can_read_body:
             body = await request.json()
+        elif request.content_type == "multipart/form-data":
+            body = await self._multipart(request)
         record = Recorded(request.method, path, dict(request.query), body)
         self.requests.append(record)
         response = await self._answer(request, path, body)
         record.status = response.status
         await self._notify()
         return response
+
+    @staticmethod
+    async def _multipart(request: web.Request) -> Json:
+        """A message with files: its JSON part, with each uploaded file (name, bytes) under "_files"."""
+        form = await request.post()
+        raw = form.get("payload_json")
+        body: Json = json.loads(raw) if isinstance(raw, str) else {}
+        files = [{"filename": v.filename, "content": v.file.read()}
+                 for v in form.values() if isinstance(v, web.FileField)]
+        target = body["data"] if isinstance(body.get("data"), dict) else body
+        target["_files"] = files
+        return body
 
     async def _answer(self, request: web.Request, path: str, body: Any) -> web.Response:
         fault = self._take_fault(request.method, path)
@@ -347,7 +368,8 @@ class FakeDiscord:
         message: Json = {
             "id": snowflake(), "channel_id": channel_id, "type": 0, "author": self.bot_user,
             "content": body.get("content") or "", "embeds": body.get("embeds") or [],
-            "components": body.get("components") or [], "attachments": [], "timestamp": _now(),
+            "components": body.get("components") or [], "timestamp": _now(),
+            "attachments": _attachments(body),
             "edited_timestamp": None, "tts": False, "mention_everyone": False, "mentions": [], "mention_roles": [],
             "pinned": False, "flags": flags,
         }
@@ -362,6 +384,8 @@ class FakeDiscord:
         for key in ("content", "embeds", "components"):
             if key in body:
                 message[key] = body[key] if body[key] is not None else ([] if key != "content" else "")
+        if body.get("_files"):
+            message["attachments"] = _attachments(body)
         message["flags"] = message["flags"] & ~LOADING
         message["edited_timestamp"] = _now()
         return message

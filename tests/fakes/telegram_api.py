@@ -473,7 +473,13 @@ class FakeTelegramAPI:
             return dict(body) if isinstance(body, dict) else {}
         form = await request.post()
         merged = {**request.query, **{k: v for k, v in form.items() if isinstance(v, str)}}
-        return {name: _parse(name, value) for name, value in merged.items()}
+        params = {name: _parse(name, value) for name, value in merged.items()}
+        files = {k: {"filename": v.filename, "content": v.file.read()} for k, v in form.items()
+                 if isinstance(v, web.FileField)}
+        for name, value in list(params.items()):  # uploads referred to as attach://<part>
+            if isinstance(value, str) and value.startswith("attach://") and value[9:] in files:
+                params[name] = files[value[9:]]
+        return {**files, **params}
 
     async def _serve(self, request: web.Request) -> web.Response:
         if request.match_info["token"] != self.token:
@@ -595,6 +601,17 @@ class FakeTelegramAPI:
             "date": int(time.time()),
             "chat": self._chat_for(params["chat_id"]),
             "text": visible_text(str(params.get("text", ""))),
+        }
+
+    async def _api_senddocument(self, params: dict[str, Any]) -> dict[str, Any]:
+        document = params.get("document")
+        if not isinstance(document, dict) or not document.get("content"):
+            raise _ApiError(400, "Bad Request: there is no document in the request")
+        return {
+            "message_id": next(self._message_ids), "date": int(time.time()), "chat": self._chat_for(params["chat_id"]),
+            "from": self.bot_user(),
+            "document": {"file_id": f"doc{next(self._message_ids)}", "file_unique_id": "u", "file_name":
+                         document["filename"], "file_size": len(document["content"])},
         }
 
     async def _api_getchatmember(self, params: dict[str, Any]) -> dict[str, Any]:
