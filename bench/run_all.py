@@ -24,6 +24,8 @@ def steps(quick: bool) -> list[tuple[str, list[str]]]:
         ("Search speed and scale", ["bench.search_bench", *sizes]),
         ("Command throughput (quick)", ["bench.throughput", "--seconds", "3"]),
         ("Daily broadcast (quick)", ["bench.broadcast", "--count", "200"]),
+        ("Import of a three-hour caption file", ["bench.import_bench"]),
+        ("Live reload", ["bench.reload_bench", "--talks", "100" if quick else "1000"]),
         ("Owner's report", ["bench.report_bench", "--rows", "100000" if quick else "1000000"]),
     ]
 

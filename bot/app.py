@@ -17,6 +17,7 @@ from bot.core.suggest import suggest
 from bot.core.types import Adapter, CommandInfo, Reply, Request, Suggestion
 from bot.daily.scheduler import DailyScheduler
 from bot.registry import COMMANDS
+from bot.reload import ContentReloader
 from bot.search.engine import SearchEngine
 from bot.storage import heartbeat, usage
 from bot.storage.feedback import prune_answers
@@ -47,6 +48,7 @@ class App:
         self.ctx.watchers.setdefault("daily", []).append(self.daily.wake)
         self.on_migration(self.daily.chat_migrated)
         self.on_close(self.daily.stop)
+        self.reloader = ContentReloader(self.ctx, settings.content_dir, settings.index_path)
 
     @classmethod
     async def create(cls, settings: Settings, clock: Clock = utc_now) -> App:
@@ -108,6 +110,7 @@ class App:
         self._tasks.append(asyncio.create_task(
             self._every(HEARTBEAT_SECONDS, self.beat, "heartbeat not written"), name="heartbeat"))
         self.daily.start()
+        self._tasks.append(asyncio.create_task(self.reloader.run(self.settings.reload_seconds), name="reload"))
         if self.settings.log_retention_days > 0:
             self._tasks.append(asyncio.create_task(
                 self._every(RETENTION_CHECK_SECONDS, self.prune_usage, "usage retention failed"), name="retention"))

@@ -1,4 +1,4 @@
-"""Command line: run | search | eval | stats | report | check-content | health | backup | forget (`python -m bot`)."""
+"""Command line: run | search | eval | stats | report | check-content | import | health | backup | forget."""
 
 from __future__ import annotations
 
@@ -17,6 +17,9 @@ from typing import Any, TextIO
 from bot.config import ConfigError, Settings, check_startup, load_settings, unknown_variables
 from bot.content.loader import ContentError, load_library
 from bot.content.model import Library, Passage
+from bot.content.times import format_time, moment_link
+from bot.importers.command import add_import_command
+from bot.importers.cues import ImportFailure
 from bot.logs import setup_logging
 from bot.ops import HEALTH_MAX_AGE, PLATFORMS, OpsError, backup, check_health, forget
 from bot.report.build import ReportError
@@ -39,7 +42,8 @@ def result_json(engine: SearchEngine, query: str, limit: int) -> dict[str, objec
         "query": query,
         "results": [
             {"text": h.passage.text, "score": h.score, "talk": h.passage.talk_id, "section": h.passage.section,
-             "paragraph": h.passage.number, "speaker": _speaker(engine, h.passage)}
+             "paragraph": h.passage.number, "speaker": _speaker(engine, h.passage), "start": h.passage.start,
+             "link": moment_link(engine.catalog.by_id(h.passage.talk_id).source, h.passage.start)}
             for h in hits
         ],
     }
@@ -88,8 +92,9 @@ def cmd_search(settings: Settings, args: argparse.Namespace, out: TextIO) -> int
     if not results:
         out.write("no good match\n")
     for number, r in enumerate(results, start=1):
+        moment = f" · ▶ {format_time(float(r['start']))}\n   {r['link']}" if r["start"] is not None else ""
         out.write(f"{number}. [{r['score']:.2f}] {r['text']}\n   — {r['speaker']} · {r['talk']} · "
-                  f"{r['section']} ¶{r['paragraph']}\n")
+                  f"{r['section']} ¶{r['paragraph']}{moment}\n")
     return 0
 
 
@@ -120,7 +125,9 @@ def cmd_check_content(settings: Settings, args: argparse.Namespace, out: TextIO)
     out.write(f"OK: {len(library.talks)} talk(s), {len(library.passages)} passages, {len(library.quotes)} "
               f"quotable sentences, {glossary} glossary terms\n")
     for talk in library.talks:
-        out.write(f"  {talk.id}: {talk.title} ({len(talk.passages)} passages) — {talk.path}\n")
+        timed = sum(p.start is not None for p in talk.passages)
+        times = f", {timed} with times" if timed else ""
+        out.write(f"  {talk.id}: {talk.title} ({len(talk.passages)} passages{times}) — {talk.path}\n")
     return 0
 
 
@@ -205,6 +212,7 @@ def build_parser() -> argparse.ArgumentParser:
     forget_.add_argument("--user", required=True, metavar="ID", help="the person's id on that platform")
     forget_.set_defaults(fn=cmd_forget)
     _add_daily_commands(sub)
+    add_import_command(sub)
     return parser
 
 
@@ -217,7 +225,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if getattr(args, "limit", 1) < 1:
             raise ConfigError("--limit: expected a positive number")
         return int(args.fn(settings, args, sys.stdout))
-    except (ConfigError, ContentError, StorageError, OpsError, ReportError) as exc:
+    except (ConfigError, ContentError, StorageError, OpsError, ReportError, ImportFailure) as exc:
         print(f"transcript-bot: {exc}", file=sys.stderr)
         return int(getattr(args, "error_code", 2))
     except KeyboardInterrupt:

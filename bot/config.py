@@ -32,6 +32,7 @@ VARIABLES: dict[str, str] = {
     "BOT_DEFAULT_TIMEZONE": "IANA time zone for /daily when none is given",
     "BOT_DAILY_GRACE_HOURS": "how late a missed daily quote may still go out",
     "BOT_LOG_RETENTION_DAYS": "usage rows older than this are pruned daily; 0 keeps them",
+    "BOT_RELOAD_SECONDS": "how often a running bot looks for added, changed or removed talk files; 0 only on SIGHUP",
     "BOT_CONSOLE": "run the console adapter too when a platform token is set: 1 or 0",
     "BOT_OWNER_IDS": "who may use /report in a private chat, e.g. telegram:123,discord:456",
     "TELEGRAM_BOT_TOKEN": "token from @BotFather; starts the Telegram adapter",
@@ -91,6 +92,7 @@ class Settings:
     default_timezone: str = "UTC"
     daily_grace_hours: float = 6.0
     log_retention_days: int = 365
+    reload_seconds: int = 30
     console: bool | None = None
     telegram: TelegramSettings | None = None
     discord: DiscordSettings | None = None
@@ -297,6 +299,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         default_timezone=_timezone("BOT_DEFAULT_TIMEZONE", _get(env, "BOT_DEFAULT_TIMEZONE") or "UTC"),
         daily_grace_hours=grace,
         log_retention_days=_int(env, "BOT_LOG_RETENTION_DAYS", 365, 0, 100_000),
+        reload_seconds=_int(env, "BOT_RELOAD_SECONDS", 30, 0, 86_400),
         console=_bool(env, "BOT_CONSOLE"),
         telegram=telegram,
         discord=discord,

@@ -208,6 +208,8 @@ async def run_bot(settings: Settings) -> int:
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, on_signal, sig.name)
     app = await App.create(settings)
+    with contextlib.suppress(NotImplementedError, RuntimeError, AttributeError):  # SIGHUP: reload the talks now
+        loop.add_signal_handler(signal.SIGHUP, app.reloader.request)
     adapters = platform_adapters(settings, app)
     gate = DrainingCore(app) if settings.console_enabled else None
     console = ConsoleAdapter(gate) if gate is not None else None

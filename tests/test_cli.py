@@ -35,7 +35,8 @@ def test_batch_search_is_one_json_object_per_input_line_whatever_the_input(tmp_p
     for row in parsed:
         assert set(row) == {"query", "results"} and len(row["results"]) <= 3
         for hit in row["results"]:
-            assert set(hit) == {"text", "score", "talk", "section", "paragraph", "speaker"}
+            assert set(hit) == {"text", "score", "talk", "section", "paragraph", "speaker", "start", "link"}
+            assert hit["start"] is None and hit["link"].startswith("https://")  # the seed talk has no times
             assert isinstance(hit["paragraph"], int) and 0 <= hit["score"] <= 1
     assert "我们只有一个互联网" in parsed[0]["results"][0]["text"]
     assert parsed[1]["results"] == [] and parsed[3]["results"] == [] and parsed[4]["results"] == []

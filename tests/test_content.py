@@ -116,7 +116,6 @@ def test_quotes_are_only_the_speakers_sentences_of_quotable_length() -> None:
     (HEADER + BODY.replace("Ada: Because it is.", "Ada:"), 27, "no text"),
     (HEADER + BODY.replace("First paragraph", "First\x07 paragraph"), 17, "control character"),
     (HEADER + BODY.replace("## Q&A", "## Talk"), 22, "twice"),
-    (HEADER + "\n## Talk\nOnly talk.\n", 14, "Key points"),
 ])
 def test_malformed_files_name_file_line_and_problem(tmp_path: Path, text: str, line: int, problem: str) -> None:
     path = write(tmp_path, text)

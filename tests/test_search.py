@@ -264,7 +264,7 @@ def test_search_batch_json_prints_one_object_per_line(tmp_path: Path) -> None:
         assert set(row) == {"query", "results"}
         assert len(row["results"]) <= 3
         for result in row["results"]:
-            assert set(result) == {"text", "score", "talk", "section", "paragraph", "speaker"}
+            assert set(result) == {"text", "score", "talk", "section", "paragraph", "speaker", "start", "link"}
             assert isinstance(result["score"], float) and isinstance(result["paragraph"], int)
     first = rows[0]["results"][0]
     assert "化石燃料" in first["text"] and first["talk"] == "ilya-neurips-2024" and first["section"] == "Talk"

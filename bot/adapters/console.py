@@ -8,6 +8,7 @@ import re
 import sys
 from typing import TextIO
 
+from bot.content.times import format_time
 from bot.core.types import Block, Core, Reply, Request, Target
 
 
@@ -21,8 +22,10 @@ def render_block(block: Block) -> str:
     c = block.citation
     if c is not None:
         text += f"\n    — {c.speaker} · {c.talk_title} · {c.section} ¶{c.paragraph}"
-        if c.url:
-            text += f"\n      {c.url}"
+        if c.start is not None:
+            text += f" · ▶ {format_time(c.start)}"
+        if c.link or c.url:
+            text += f"\n      {c.link or c.url}"
     return text
 
 

@@ -12,6 +12,7 @@ import discord
 import opencc
 from discord import app_commands
 
+from bot.content.times import format_time
 from bot.core.textsplit import clip, split_text
 from bot.core.types import Block, Citation, Outcome, Reply, Suggestion
 
@@ -71,6 +72,8 @@ def web_url(url: str | None) -> str | None:
 def citation_line(citation: Citation) -> str:
     """The citation as one footer line: "— speaker · talk · section ¶n"."""
     line = f"— {citation.speaker} · {citation.talk_title} · {citation.section} ¶{citation.paragraph}"
+    if citation.start is not None:
+        line += f" · {format_time(citation.start)}"
     return clip(neutralise(line), FOOTER_LIMIT)
 
 
@@ -135,6 +138,9 @@ def _embeds(section: _Section, colour: discord.Colour) -> list[discord.Embed]:
     footer = citation_line(citation) if citation else ""
     room = min(DESCRIPTION_LIMIT, EMBED_CHARS_PER_MESSAGE - len(title) - len(footer))
     text = _join(section.parts)
+    moment = _moment(citation)
+    if moment:
+        text = f"{text}\n\n{moment}" if text.strip() else moment
     pieces = split_text(text, room) if text.strip() else [""]
     embeds: list[discord.Embed] = []
     for index, piece in enumerate(pieces):
@@ -146,6 +152,15 @@ def _embeds(section: _Section, colour: discord.Colour) -> list[discord.Embed]:
             embed.set_footer(text=footer)
         embeds.append(embed)
     return embeds
+
+
+def _moment(citation: Citation | None) -> str:
+    """'▶ 12:34' linked to the recording at that moment, for the embed's text ('' without a time)."""
+    if citation is None or citation.start is None:
+        return ""
+    url = web_url(citation.link)
+    label = f"▶ {format_time(citation.start)}"
+    return f"[{label}]({url})" if url else label
 
 
 def _pack(embeds: list[discord.Embed]) -> list[Outgoing]:

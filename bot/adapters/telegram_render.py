@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
+from bot.content.times import format_time
 from bot.core.textsplit import clip, split_text
 from bot.core.types import Block, Button, Citation, Reply
 
@@ -55,6 +56,11 @@ def citation_line(citation: Citation) -> str:
     where = " ".join(
         p for p in (escape(_clip(citation.section)), f"¶{citation.paragraph}" if citation.paragraph > 0 else "") if p
     )
+    if citation.start is not None:
+        moment = f"▶ {format_time(citation.start)}"
+        if _is_url(citation.link, _LINK_SCHEMES):
+            moment = f'<a href="{html.escape(citation.link or "", quote=True)}">{moment}</a>'
+        where = f"{where} · {moment}" if where else moment
     return f"<i>— {head}{' · ' + where if where else ''}</i>"
 
 

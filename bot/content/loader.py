@@ -8,6 +8,7 @@ from datetime import date
 from pathlib import Path
 
 from bot.content.model import GlossaryEntry, Library, Passage, Role, Talk
+from bot.content.times import format_time, parse_mark
 
 REQUIRED = ("id", "title", "speaker", "event", "date", "language", "source")
 ROLES: tuple[Role, ...] = ("speaker", "questioner", "host")
@@ -60,6 +61,7 @@ class _Parser:
         self.lines = text.splitlines()
         self.meta: dict[str, tuple[str, int]] = {}
         self.sections: list[tuple[str, int, list[_Paragraph]]] = []
+        self.duration: int | None = None
 
     def fail(self, line: int, problem: str) -> ContentError:
         return ContentError(self.path, line, problem)
@@ -160,6 +162,7 @@ class _Parser:
         if not re.match(r"^https?://\S+$", meta["source"]):
             raise self.fail(self.meta["source"][1], "source: expected a link starting with http:// or https://")
         labels = self._labels()
+        self.duration = self._duration()
         key_points: list[str] = []
         glossary: list[GlossaryEntry] = []
         passages: list[Passage] = []
@@ -178,8 +181,6 @@ class _Parser:
                     raise self.fail(line, f"section '{title}' has no paragraphs")
                 content_sections.append(title)
                 passages.extend(self._passages(talk_id, title, paragraphs, labels, meta["speaker"], len(passages)))
-        if not key_points:
-            raise self.fail(len(self.lines), "the talk needs a '## Key points' section with '- ' lines")
         if not passages:
             raise self.fail(len(self.lines), "the talk has no section with paragraphs (e.g. '## Talk')")
         credits = tuple((k, v) for k, v in meta.items() if k not in (*REQUIRED, *SEARCH_FIELDS))
@@ -194,6 +195,37 @@ class _Parser:
             sections=tuple(content_sections), passages=tuple(passages), glossary=tuple(glossary),
             aliases=aliases, credits=credits, editorial=tuple(editorial), speaker_names=names, pronoun=pronoun,
         )
+
+    def _duration(self) -> int | None:
+        """The optional 'duration' header (m:ss or h:mm:ss): no time mark may lie past it."""
+        if "duration" not in self.meta:
+            return None
+        value, line = self.meta["duration"]
+        parsed = parse_mark(f"[{value}]")
+        if parsed is None or parsed[1]:
+            raise self.fail(line, f"duration {value!r}: expected m:ss or h:mm:ss, e.g. 1:02:03")
+        return parsed[0]
+
+    def _time(self, paragraph: _Paragraph, text: str, previous: int | None) -> tuple[int | None, str]:
+        """A paragraph's leading [m:ss] / [h:mm:ss] time mark, checked, and the text after it."""
+        parsed = parse_mark(text)
+        if parsed is None:
+            if text.startswith("[") and re.match(r"^\[[\d:.]+\]", text):
+                raise self.fail(paragraph.line, f"time mark {text.split(']')[0]}]: write [m:ss] or [h:mm:ss]")
+            return None, text
+        seconds, problem = parsed
+        if problem:
+            raise self.fail(paragraph.line, problem)
+        if previous is not None and seconds < previous:
+            raise self.fail(paragraph.line, f"time [{format_time(seconds)}] is before the paragraph above it "
+                                            f"([{format_time(previous)}]); times never go back within a section")
+        if self.duration is not None and seconds > self.duration:
+            raise self.fail(paragraph.line, f"time [{format_time(seconds)}] is past the end of the recording "
+                                            f"(duration {format_time(self.duration)})")
+        rest = text[text.index("]") + 1 :].strip()
+        if not rest:
+            raise self.fail(paragraph.line, "a time mark is followed by no text")
+        return seconds, rest
 
     def _key_points(self, paragraphs: list[_Paragraph]) -> list[str]:
         points: list[str] = []
@@ -230,8 +262,10 @@ class _Parser:
         out: list[Passage] = []
         role: Role = "speaker"
         who = speaker
+        previous: int | None = None
         for number, paragraph in enumerate(paragraphs, start=1):
-            text = _join(paragraph.lines)
+            start, text = self._time(paragraph, _join(paragraph.lines), previous)
+            previous = start if start is not None else previous
             match = _LABEL.match(text)
             if match and match.group(1).strip() in labels:
                 label = match.group(1).strip()
@@ -242,7 +276,7 @@ class _Parser:
                     raise self.fail(paragraph.line, f"'{label}:' is followed by no text")
             out.append(Passage(
                 key=f"{talk_id}/{offset + len(out) + 1}", talk_id=talk_id, section=section, number=number,
-                role=role, speaker=who, text=text, line=paragraph.line,
+                role=role, speaker=who, text=text, line=paragraph.line, start=start,
             ))
         return out
 

@@ -33,6 +33,7 @@ class Passage:
     speaker: str  # who says it, as shown in citations
     text: str
     line: int  # line in the talk file where the paragraph starts
+    start: int | None = None  # seconds into the recording where it is said, from a [m:ss] mark
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,7 +7,9 @@ import re
 from datetime import timedelta
 
 from bot import __version__
-from bot.content.model import Quote, Talk
+from bot.content.model import Passage, Quote, Talk
+from bot.content.summary import automatic_summary
+from bot.content.times import format_time, moment_link
 from bot.core.context import Context
 from bot.core.feedback import feedback_buttons
 from bot.core.i18n import t
@@ -35,6 +37,14 @@ def _pick_talk(ctx: Context, args: str) -> tuple[Talk | None, str]:
     if talk is not None and (len(ctx.catalog.talks) > 1 or rest.strip()):
         return talk, rest.strip()
     return None, args.strip()
+
+
+def moment_buttons(ctx: Context, passage: Passage) -> tuple[Button, ...]:
+    """A '▶ 12:34' link that opens the recording where the passage is said (none without a time)."""
+    talk = ctx.catalog.talk(passage.talk_id)
+    if talk is None or passage.start is None:
+        return ()
+    return (Button(f"▶ {format_time(passage.start)}", url=moment_link(talk.source, passage.start)),)
 
 
 def _source_button(ctx: Context, lang: str, talk_id: str | None) -> tuple[Button, ...]:
@@ -84,6 +94,7 @@ async def _answer(ctx: Context, req: Request, query: str, talk: Talk | None, off
         _remember_query(ctx, key, query, talk)
         buttons.append(Button(t(lang, "button_more"), command="more", args=f"{key} {offset + RESULTS_PER_PAGE}"))
     buttons.append(Button(t(lang, "button_context"), command="context", args=shown[0].passage.key))
+    buttons.extend(moment_buttons(ctx, shown[0].passage))
     buttons.extend(_source_button(ctx, lang, shown[0].passage.talk_id))
     buttons.extend(feedback_buttons(ctx, "ask", query, talk.id if talk else None, shown[0].passage.key))
     return Reply(tuple(blocks), tuple(buttons), result_count=len(shown), top_passage=shown[0].passage.key,
@@ -98,7 +109,7 @@ async def ask(ctx: Context, req: Request) -> Reply:
         passage = ctx.catalog.passage(args[1:])
         if passage is not None:
             buttons = (Button(t(lang, "button_context"), command="context", args=passage.key),
-                       *_source_button(ctx, lang, passage.talk_id),
+                       *moment_buttons(ctx, passage), *_source_button(ctx, lang, passage.talk_id),
                        *feedback_buttons(ctx, "ask", args, None, passage.key))
             return Reply((ctx.passage_block(passage, lang),), buttons, result_count=1, top_passage=passage.key,
                          talk_id=passage.talk_id)
@@ -163,7 +174,7 @@ async def quote(ctx: Context, req: Request) -> Reply:
     if chosen is None:
         chosen = ctx.rng.choice(pool)
     blocks.append(quote_block(ctx, chosen, lang))
-    buttons = _source_button(ctx, lang, chosen.passage.talk_id)
+    buttons = (*moment_buttons(ctx, chosen.passage), *_source_button(ctx, lang, chosen.passage.talk_id))
     if keywords and outcome == "ok":
         buttons += feedback_buttons(ctx, "quote", keywords, talk.id if talk else None, chosen.passage.key)
     return Reply(tuple(blocks), buttons,
@@ -192,11 +203,18 @@ async def summary(ctx: Context, req: Request) -> Reply:
         blocks = [Block("text", t(lang, "summary_pick"))]
         blocks.extend(Block("item", f"{x.id}: {x.title} ({x.speaker}, {x.date})") for x in talks)
         return Reply(tuple(blocks), result_count=len(talks))
-    blocks = [Block("title", t(lang, "summary_title", title=talk.title))]
+    title_key = "summary_title" if talk.key_points else "summary_auto_title"
+    blocks = [Block("title", t(lang, title_key, title=talk.title))]
     blocks.extend(Block("item", point) for point in talk.key_points)
+    count = len(talk.key_points)
+    if not talk.key_points:  # curated key points win; without them, the speaker's most central sentences
+        picked = automatic_summary(talk)
+        blocks.append(Block("hint", t(lang, "summary_auto")))
+        blocks.extend(Block("item", f"{'' if at is None else format_time(at) + ' · '}{text}")
+                      for _, text, at in picked)
+        count = len(picked)
     blocks.append(Block("text", f"{talk.speaker} · {talk.event} · {talk.date}\n{talk.source}"))
-    return Reply(tuple(blocks), _source_button(ctx, lang, talk.id), result_count=len(talk.key_points),
-                 talk_id=talk.id)
+    return Reply(tuple(blocks), _source_button(ctx, lang, talk.id), result_count=count, talk_id=talk.id)
 
 
 async def about(ctx: Context, req: Request) -> Reply:

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from bot.config import Settings
 from bot.content.model import Library, Passage, Talk
+from bot.content.times import moment_link
 from bot.core.i18n import language_of, t
 from bot.core.types import Block, Citation, Request
 from bot.search.engine import SearchEngine
@@ -66,7 +67,8 @@ class Context:
         else:
             speaker = f"{passage.speaker} ({t(lang, 'speaker_' + passage.role)})" if passage.role in (
                 "questioner", "host") else passage.speaker
-        return Citation(talk.id, talk.title, passage.section, passage.number, speaker, talk.source)
+        return Citation(talk.id, talk.title, passage.section, passage.number, speaker, talk.source,
+                        passage.start, moment_link(talk.source, passage.start))
 
     def passage_block(self, passage: Passage, lang: str, kind: str = "passage") -> Block:
         """A passage as a reply block with its citation."""

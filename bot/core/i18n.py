@@ -54,6 +54,12 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh": "没有与“{query}”相符的原话，换一句给你：",
     },
     "summary_title": {"en": "Key points: {title}", "zh": "要点：{title}"},
+    "summary_auto_title": {"en": "Summary (automatic): {title}", "zh": "自动摘要：{title}"},
+    "summary_auto": {
+        "en": "Automatic summary: the speaker's most central sentences, picked by the bot (the talk has no "
+              "curated key points).",
+        "zh": "自动摘要：由机器挑选的演讲者最核心的句子（这场演讲还没有人工整理的要点）。",
+    },
     "summary_pick": {
         "en": "Several talks are loaded; pick one with /summary <id>:",
         "zh": "已加载多个演讲，请用 /summary <id> 选择：",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from bot.content.model import Passage, Quote
+from bot.content.times import format_time
 from bot.core.commands import PASSAGE_VALUE, quote_block
 from bot.core.context import Context
 from bot.core.i18n import t
@@ -26,6 +27,9 @@ def _suggestion(passage: Passage, block: Block, title: str) -> Suggestion:
     """A look-up result: the block as the message to post, the title and its citation on one line each."""
     c = block.citation
     description = f"{c.speaker} · {c.section} ¶{c.paragraph}" if c else ""
+    if passage.start is not None:  # the time in each result: in the title too, autocomplete shows only that
+        description += f" · ▶ {format_time(passage.start)}"
+        title = f"{format_time(passage.start)} {title}"
     reply = Reply((block,), result_count=1, top_passage=passage.key, talk_id=passage.talk_id)
     return Suggestion(PASSAGE_VALUE + passage.key, clip(title, TITLE_CHARS, one_line=True),
                       clip(description, TITLE_CHARS, one_line=True), reply)

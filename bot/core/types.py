@@ -39,6 +39,8 @@ class Citation:
     paragraph: int
     speaker: str
     url: str | None
+    start: int | None = None  # seconds into the recording where the words are said
+    link: str | None = None  # the recording opened at that moment (the source when there is no time)
 
 
 @dataclass(frozen=True, slots=True)

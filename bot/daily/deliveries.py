@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from bot.content.model import Quote
-from bot.core.commands import quote_block
+from bot.core.commands import moment_buttons, quote_block
 from bot.core.context import Context
 from bot.core.i18n import t
 from bot.core.types import Adapter, Block, Button, DeliveryError, DeliveryFailure, Reply, Target
@@ -65,7 +65,8 @@ class Job:
 def broadcast_reply(ctx: Context, quote: Quote, lang: str) -> Reply:
     """The daily message: a title, the quote with its citation, and context and source buttons."""
     talk = ctx.catalog.talk(quote.passage.talk_id)
-    buttons = [Button(t(lang, "button_context"), command="context", args=quote.passage.key)]
+    buttons = [Button(t(lang, "button_context"), command="context", args=quote.passage.key),
+               *moment_buttons(ctx, quote.passage)]
     if talk is not None:
         buttons.append(Button(t(lang, "button_source"), url=talk.source))
     return Reply((Block("title", t(lang, "daily_title")), quote_block(ctx, quote, lang)), tuple(buttons),

@@ -85,6 +85,7 @@ class DailyScheduler(Deliveries):
         self._pruned = 0.0
         self._quotes: dict[str, Quote] = {}
         self._pools: dict[str | None, list[str]] = {}
+        self._catalog: object = None  # the catalog the pools were made from
         self._next_due: datetime | None = None
 
     # ----- running --------------------------------------------------------------------------------
@@ -304,7 +305,8 @@ class DailyScheduler(Deliveries):
 
     def _refresh_quotes(self) -> None:
         quotes = self.ctx.catalog.quotes
-        if len(self._quotes) != len(quotes) or not self._pools:
+        if len(self._quotes) != len(quotes) or not self._pools or self._catalog is not self.ctx.catalog:
+            self._catalog = self.ctx.catalog  # a content reload swaps the catalog: the pools follow it
             self._quotes = {quote_id(q): q for q in quotes}
             self._pools = {None: pool_ids(quotes)}
             for talk in self.ctx.catalog.talks:
