@@ -29,7 +29,7 @@ check-content: $(STAMP)
 	@$(PY) -m bot check-content
 
 eval: $(STAMP)
-	@$(PY) -m bot eval tests/eval/queries.jsonl
+	@for f in tests/eval/*.jsonl; do echo "== $$f"; $(PY) -m bot eval $$f --talks tests/talks || exit 1; done
 
 screenshot: $(STAMP)
 	REPORT_SCREENSHOT=docs/report.png $(PY) -m pytest -q tests/test_report_browser.py

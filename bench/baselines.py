@@ -1,12 +1,13 @@
 """Search quality beside two baselines on labelled queries, as Markdown tables for the README.
 
-    python -m bench.baselines [FILE ...]    # default: tests/eval/queries.jsonl and tests/eval/holdout.jsonl
+    python -m bench.baselines [FILE ...]    # default: every query file of tests/eval/, all talks loaded together
 
 (a) rapidfuzz WRatio between the query and every paragraph (default_process), top 3 by score. It rejects
     below a threshold calibrated the way the engine's was: `calibrate` on the top scores of
     tests/eval/queries.jsonl (reject at least 90% of off-topic queries, keep the most answerable ones).
-(b) SQLite FTS5 with the trigram tokenizer, ranked by bm25 (bench/fts.py). bm25 values are not comparable
-    across queries, so it has no threshold: it rejects only when no trigram of the query occurs anywhere.
+(b) SQLite FTS5 ranked by bm25 (bench/fts.py): the trigram tokenizer for queries holding Chinese, porter
+    stemming (unicode61) for the others. bm25 values are not comparable across queries, so it has no
+    threshold: it rejects only when nothing of the query occurs anywhere.
 (c) This project: SearchEngine.search, the code path of `transcript-bot search` and /ask.
 """
 
@@ -21,13 +22,16 @@ from rapidfuzz import fuzz, process, utils
 
 from bench import fts
 from bot.content.loader import load_library
+from bot.content.model import Library
 from bot.search.engine import SearchEngine
 from bot.search.evaluate import KindScore, LabelledQuery, calibrate, evaluate, load_queries
 
 REPO = Path(__file__).resolve().parent.parent
 CALIBRATION = REPO / "tests" / "eval" / "queries.jsonl"
-DEFAULT_FILES = (CALIBRATION, REPO / "tests" / "eval" / "holdout.jsonl")
-METHODS = ("rapidfuzz WRatio", "FTS5 trigram bm25", "this engine")
+EVAL = REPO / "tests" / "eval"
+DEFAULT_FILES = (CALIBRATION, EVAL / "holdout.jsonl", EVAL / "colloquial.jsonl", EVAL / "eisenhower.jsonl")
+TEST_TALKS = REPO / "tests" / "talks"  # evaluation talks loaded beside the shipped ones
+METHODS = ("rapidfuzz WRatio", "FTS5 bm25 (trigram zh, porter en)", "this engine")
 
 Scored = Callable[[str], list[tuple[str, float]]]  # a query → (text, score) best first
 
@@ -62,9 +66,9 @@ def threshold_for(scored: Scored, queries: Sequence[LabelledQuery]) -> float:
     return calibrate(right, off_topic)
 
 
-def searchers(content: Path) -> tuple[dict[str, Callable[[str], list[str]]], float]:
+def searchers(content: Path, extra: Sequence[Path] = ()) -> tuple[dict[str, Callable[[str], list[str]]], float]:
     """The three searchers (query → texts of the top 3, empty when rejected) and WRatio's threshold."""
-    library = load_library(content)
+    library = Library([t for folder in (content, *extra) for t in load_library(folder).talks])
     texts = [p.text for p in library.passages]
     fuzzy = wratio(texts)
     threshold = threshold_for(fuzzy, load_queries(CALIBRATION))
@@ -72,7 +76,7 @@ def searchers(content: Path) -> tuple[dict[str, Callable[[str], list[str]]], flo
     engine = SearchEngine(library, None)
     return {
         METHODS[0]: rejecting(fuzzy, threshold),
-        METHODS[1]: lambda q: [texts[i] for i in fts.search(db, q, 3)],
+        METHODS[1]: lambda q: [texts[i] for i in fts.search_any(db, q, 3)],
         METHODS[2]: lambda q: [h.passage.text for h in engine.search(q, limit=3)],
     }, threshold
 
@@ -98,10 +102,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("files", nargs="*", type=Path, default=list(DEFAULT_FILES))
     parser.add_argument("--content", type=Path, default=REPO / "content")
+    parser.add_argument("--talks", type=Path, action="append", help=f"also load these talks (default {TEST_TALKS})")
     args = parser.parse_args(argv)
-    runs, threshold = searchers(args.content)
+    runs, threshold = searchers(args.content, args.talks or [TEST_TALKS])
     print(f"WRatio rejects below {threshold:.1f} (calibrated on {CALIBRATION.relative_to(REPO)}); "
-          "FTS5 rejects only when no trigram matches.\n")
+          "FTS5 rejects only when nothing matches.\n")
     for path in args.files:
         if not path.exists():
             print(f"{path}: missing, skipped", file=sys.stderr)

@@ -1,4 +1,4 @@
-"""SQLite FTS5 with the trigram tokenizer, ranked by bm25: the full-text baseline the engine is compared with."""
+"""SQLite FTS5 ranked by bm25, the full-text baseline: trigram tokenizer for Chinese, porter stemming for English."""
 
 from __future__ import annotations
 
@@ -8,17 +8,37 @@ from collections.abc import Sequence
 from pathlib import Path
 
 _SPACES = re.compile(r"\s+")
+_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+_WORD = re.compile(r"\w+")
 
 
 def build(texts: Sequence[str], path: Path | str = ":memory:") -> sqlite3.Connection:
-    """An FTS5 trigram table holding the texts (rowid = position + 1)."""
+    """FTS5 tables holding the texts (rowid = position + 1): `passages` (trigram) and `words` (porter)."""
     if str(path) != ":memory:":
         Path(path).unlink(missing_ok=True)
     db = sqlite3.connect(str(path))
     db.execute("CREATE VIRTUAL TABLE passages USING fts5(text, tokenize = 'trigram')")
-    db.executemany("INSERT INTO passages (rowid, text) VALUES (?, ?)", ((i + 1, t) for i, t in enumerate(texts)))
+    db.execute("CREATE VIRTUAL TABLE words USING fts5(text, tokenize = 'porter unicode61')")
+    for table in ("passages", "words"):
+        db.executemany(f"INSERT INTO {table} (rowid, text) VALUES (?, ?)", ((i + 1, t) for i, t in enumerate(texts)))
     db.commit()
     return db
+
+
+def search_words(db: sqlite3.Connection, query: str, limit: int = 3) -> list[int]:
+    """Positions of the best passages for a Latin-script query: its words OR'ed, porter-stemmed, bm25."""
+    words = list(dict.fromkeys(w.casefold() for w in _WORD.findall(query)))
+    if not words:
+        return []
+    expression = " OR ".join('"' + w.replace('"', '""') + '"' for w in words)
+    rows = db.execute("SELECT rowid FROM words WHERE words MATCH ? ORDER BY bm25(words) LIMIT ?",
+                      (expression, limit)).fetchall()
+    return [int(r[0]) - 1 for r in rows]
+
+
+def search_any(db: sqlite3.Connection, query: str, limit: int = 3) -> list[int]:
+    """The baseline for any query: trigram search when it holds Chinese, porter word search otherwise."""
+    return search(db, query, limit) if _CJK.search(query) else search_words(db, query, limit)
 
 
 def trigrams(query: str) -> list[str]:

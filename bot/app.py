@@ -38,7 +38,7 @@ class App:
         self.wall = wall  # seconds since the epoch for heartbeats, which other processes compare with theirs
         self.default_language = settings.language
         self.ctx = Context(library, engine, store, settings, clock, owners=settings.owner_ids,
-                           topics={talk.id: talk_topics(talk) for talk in library.talks})
+                           topics={talk.id: talk_topics(talk, engine.dictionary) for talk in library.talks})
         self.router = Router(self.ctx, COMMANDS)
         self.adapters: dict[str, Adapter] = {}
         self._tasks: list[asyncio.Task[None]] = []

@@ -17,7 +17,7 @@ from typing import Any, TextIO
 from bot.arguments import check_arguments, quiet_stdout
 from bot.config import ConfigError, Settings, check_startup, load_settings, unknown_variables
 from bot.content.loader import ContentError, load_library, long_paragraphs
-from bot.content.model import Passage
+from bot.content.model import Library, Passage
 from bot.content.times import format_time, moment_link
 from bot.importers.command import add_import_command
 from bot.importers.cues import ImportFailure
@@ -65,9 +65,16 @@ def json_line(data: object) -> str:
     return text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029").replace("\x85", "\\u0085") + "\n"
 
 
+def library_of(settings: Settings, args: argparse.Namespace) -> Library:
+    """The talks of the content folder, with those of any --talks folders beside them."""
+    folders = [settings.content_dir, *map(Path, getattr(args, "talks", None) or ())]
+    return Library([talk for folder in folders for talk in load_library(folder).talks])
+
+
 def cmd_search(settings: Settings, args: argparse.Namespace, out: TextIO) -> int:
     """Search the talks from the command line (one query, or one per stdin line with --batch)."""
-    engine = SearchEngine(load_library(settings.content_dir), settings.index_path)
+    library = library_of(settings, args)
+    engine = SearchEngine(library, None if getattr(args, "talks", None) else settings.index_path)
     if args.batch:
         if sys.stdin is None:
             raise ConfigError("search --batch: standard input is closed; give it the queries, one per line")
@@ -98,15 +105,16 @@ def cmd_search(settings: Settings, args: argparse.Namespace, out: TextIO) -> int
 
 def cmd_eval(settings: Settings, args: argparse.Namespace, out: TextIO) -> int:
     """Score search on a labelled query file: hit@1, hit@3 and off-topic rejection per kind."""
-    from bot.search.evaluate import evaluate, load_queries, report
+    from bot.search.evaluate import evaluate, gold_talks, load_queries, report
 
     try:
         queries = load_queries(Path(args.file))
     except (OSError, ValueError) as exc:
         raise OpsError(f"eval: {exc}") from None
-    engine = SearchEngine(load_library(settings.content_dir), settings.index_path)
-    scores = evaluate(queries,
-                      lambda q: [h.passage.text for h in engine.search(q, limit=3)])
+    library = library_of(settings, args)
+    engine = SearchEngine(library, None if getattr(args, "talks", None) else settings.index_path)
+    scores = evaluate(queries, lambda q: [h.passage.text for h in engine.search(q, limit=3)],
+                      gold_talks((p.talk_id, p.text) for p in library.passages))
     if args.json:
         out.write(json.dumps({k: {"n": s.total, "hit1": s.rate(s.hit1), "hit3": s.rate(s.hit3),
                                   "reject": s.rate(s.rejected)} for k, s in scores.items()}) + "\n")
@@ -197,10 +205,12 @@ def build_parser() -> argparse.ArgumentParser:
     search.add_argument("--limit", type=int, default=3)
     search.add_argument("--json", action="store_true", help="print the results as one JSON object")
     search.add_argument("--batch", action="store_true", help="read queries from stdin, one JSON line each")
+    search.add_argument("--talks", action="append", metavar="DIR", help="also load the talk files of this folder")
     search.set_defaults(fn=cmd_search)
     ev = sub.add_parser("eval", help="score search quality on a labelled query file")
     ev.add_argument("file")
     ev.add_argument("--json", action="store_true")
+    ev.add_argument("--talks", action="append", metavar="DIR", help="also load the talk files of this folder")
     ev.set_defaults(fn=cmd_eval)
     add_report_commands(sub)
     check = sub.add_parser("check-content", help="validate the talk files")

@@ -60,7 +60,7 @@ def stamp(path: Path) -> Stamp | None:
 class _Built:
     library: Library
     engine: SearchEngine
-    topics: dict[str, list[str]]
+    topics: dict[str, dict[str, list[str]]]
     known: dict[Path, tuple[Stamp, Talk]]
     broken: dict[Path, Stamp]
 
@@ -195,6 +195,6 @@ class ContentReloader:
             self._build_in_child([t.path for t in library.talks])
         engine = SearchEngine(library, self.index_dir)  # maps the index the child wrote (or builds it here)
         kept = {id(talk) for _, talk in self.known.values()}
-        topics = {t.id: self.ctx.topics[t.id] if id(t) in kept and t.id in self.ctx.topics else talk_topics(t)
-                  for t in library.talks}  # an unchanged talk keeps its topics
+        topics = {t.id: self.ctx.topics[t.id] if id(t) in kept and t.id in self.ctx.topics
+                  else talk_topics(t, engine.dictionary) for t in library.talks}  # an unchanged talk keeps its topics
         return _Built(library, engine, topics, known, broken)

@@ -201,3 +201,18 @@ def test_commands_metadata_for_menus(app: App) -> None:
     assert {"ask", "quote", "summary", "help", "about", "stats", "start"} <= set(names)
     for info in app.commands():
         assert 1 <= len(info.help_en) <= 100 and 1 <= len(info.help_zh) <= 100
+
+
+async def test_help_and_usage_examples_come_from_the_loaded_talks(app: App) -> None:
+    topics = app.ctx.topics_of(None, "en")
+    assert topics
+    assert f"/ask what is said about {topics[0]}?" in (await app.handle(req("help"))).plain_text
+    usage = (await app.handle(req("ask", "", locale="zh"))).plain_text
+    assert f"/ask {app.ctx.topics_of(None, 'zh')[0]}是什么" in usage
+
+
+async def test_the_no_match_hint_names_topics_in_the_language_of_the_question(app: App) -> None:
+    english = (await app.handle(req("ask", "what is the best pizza topping", locale="zh"))).plain_text
+    assert any(topic in english for topic in app.ctx.topics_of(None, "en"))
+    chinese = (await app.handle(req("ask", "今晚吃什么好", locale="en"))).plain_text
+    assert any(topic in chinese for topic in app.ctx.topics_of(None, "zh"))

@@ -19,6 +19,9 @@ REQUIRED = ("id", "title", "speaker", "event", "date", "language", "source")
 ROLES: tuple[Role, ...] = ("speaker", "questioner", "host")
 LONG_PARAGRAPH_CHARS = 2000  # check-content warns above this: the bot shows such a passage cut
 MAX_PARAGRAPH_CHARS = 20_000  # refused above this: split the paragraph
+# Header fields that search reads rather than /about shows.
+SEARCH_FIELDS = ("labels", "aliases", "speaker_names", "pronoun")
+PRONOUNS = ("", "he", "she", "they")
 _ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,31}$")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _FIELD = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)\s*:\s*(.*)$")
@@ -194,14 +197,19 @@ class _Parser:
                 passages.extend(self._passages(talk_id, title, paragraphs, labels, meta["speaker"], len(passages)))
         if not passages:
             raise self.fail(len(self.lines), "the talk has no section with paragraphs (e.g. '## Talk')")
-        credits = tuple((k, v) for k, v in meta.items() if k not in (*REQUIRED, "labels", "aliases"))
+        credits = tuple((k, v) for k, v in meta.items() if k not in (*REQUIRED, *SEARCH_FIELDS))
         aliases = tuple(a.strip() for a in meta.get("aliases", "").split(";") if a.strip())
         names = self._names(talk_id, aliases)
+        speaker_names = tuple(a.strip() for a in meta.get("speaker_names", "").split(";") if a.strip())
+        pronoun = meta.get("pronoun", "").strip().casefold()
+        if pronoun not in PRONOUNS:
+            raise self.fail(self.meta["pronoun"][1], f"pronoun {pronoun!r}: expected one of {', '.join(PRONOUNS[1:])}")
         return Talk(
             id=talk_id, title=meta["title"], speaker=meta["speaker"], event=meta["event"], date=meta["date"],
             language=meta["language"], source=meta["source"], path=str(self.path), key_points=tuple(key_points),
             sections=tuple(content_sections), passages=tuple(passages), glossary=tuple(glossary),
             aliases=aliases, credits=credits, editorial=tuple(editorial), name_lines=names,
+            speaker_names=speaker_names, pronoun=pronoun,
         )
 
     def _names(self, talk_id: str, aliases: tuple[str, ...]) -> tuple[tuple[str, int], ...]:

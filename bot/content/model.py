@@ -8,8 +8,15 @@ from typing import Literal
 
 Role = Literal["speaker", "questioner", "host", "editorial"]
 
-# A quotable sentence ends with one of these; it keeps its closing quote mark if one follows.
-_SENTENCE = re.compile(r"[^。！？!?]+[。！？!?]+[”’」』\"]?|[^。！？!?]+$")
+# A sentence ends at 。！？!? or at a period followed by a space, keeping the closing quote marks after it.
+_END = re.compile(r"[。！？!?]+[”’」』\"')]*|\.+[”’\"')]*(?=\s|$)")
+# A period after these is not the end of a sentence (Mr. Smith, the U.S. Senate, e.g. this).
+_ABBREVIATIONS = frozenset({
+    "mr", "mrs", "ms", "dr", "prof", "st", "jr", "sr", "mt", "ft", "vs", "etc", "e.g", "i.e", "cf", "no", "vol",
+    "fig", "gen", "gov", "sen", "rep", "rev", "hon", "col", "lt", "capt", "sgt", "inc", "ltd", "co", "corp", "jan",
+    "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "approx", "dept", "est",
+})
+_WORD_BEFORE = re.compile(r"([A-Za-z][A-Za-z.]*)$")
 QUOTE_MIN_CHARS = 12
 QUOTE_MAX_CHARS = 160
 
@@ -58,6 +65,8 @@ class Talk:
     credits: tuple[tuple[str, str], ...] = ()
     editorial: tuple[str, ...] = field(default=())
     name_lines: tuple[tuple[str, int], ...] = field(default=(), compare=False)  # id and aliases, with their line
+    speaker_names: tuple[str, ...] = ()  # other names of the speaker people use in questions (any language)
+    pronoun: str = ""  # how questions refer to the speaker: he, she or they (empty: not given)
 
     def quotes(self) -> list[Quote]:
         """The speaker's quotable sentences, in talk order."""
@@ -80,9 +89,32 @@ class Quote:
     passage: Passage
 
 
+def _ends_sentence(text: str, start: int, end: int) -> bool:
+    """Whether the end mark at text[start:end] closes a sentence (a period after an abbreviation does not)."""
+    if text[start] != "." or (end - start > 1 and text[start + 1] == "."):
+        return True
+    rest = text[end:].lstrip()
+    if rest and rest[0].islower():  # "a 3 p.m. meeting", "and so on. and": the sentence goes on
+        return False
+    word = _WORD_BEFORE.search(text[:start])
+    if word is None:
+        return True
+    token = word.group(1)
+    if (len(token) == 1 and token.isupper()) or "." in token:  # an initial (Quoc V. Le) or U.S.
+        return False
+    return token.casefold() not in _ABBREVIATIONS
+
+
 def split_sentences(text: str) -> list[str]:
-    """Sentences of a paragraph (Chinese and Latin end marks), stripped."""
-    return [s.strip() for s in _SENTENCE.findall(text) if s.strip()]
+    """Sentences of a paragraph (Chinese and Latin end marks, periods but not abbreviations), stripped."""
+    out: list[str] = []
+    begin = 0
+    for mark in _END.finditer(text):
+        if _ends_sentence(text, mark.start(), mark.end()):
+            out.append(text[begin : mark.end()].strip())
+            begin = mark.end()
+    out.append(text[begin:].strip())
+    return [s for s in out if s]
 
 
 class Library:

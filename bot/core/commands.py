@@ -17,6 +17,7 @@ from bot.core.spec import help_lines
 from bot.core.textsplit import clip
 from bot.core.types import Block, Button, Reply, Request
 from bot.search.engine import MAX_QUERY_CHARS
+from bot.search.normalise import query_language
 from bot.storage import buttons, usage
 
 PASSAGE_VALUE = "¶"  # "/ask ¶<passage key>" answers with that passage (autocomplete and inline choices)
@@ -55,10 +56,12 @@ def _no_match(ctx: Context, lang: str, query: str, talk: Talk | None) -> Reply:
     plan = ctx.engine.plan(query)
     if plan.empty:
         return Reply((Block("hint", t(lang, "empty_query")),), outcome="bad_input")
-    topics = "、".join(ctx.topics_of(talk)) if lang == "zh" else ", ".join(ctx.topics_of(talk))
+    asked = query_language(query)  # topics in the language of the question, the bot's words in the reader's
+    topics = ("、" if asked == "zh" else ", ").join(ctx.topics_of(talk, asked))
     blocks = [Block("text", t(lang, "no_match", query=_short(query)))]
     if topics:
-        blocks.append(Block("hint", t(lang, "no_match_hint", topics=topics)))
+        several = talk is None and len(ctx.catalog.talks) > 1
+        blocks.append(Block("hint", t(lang, "no_match_hint_many" if several else "no_match_hint", topics=topics)))
     return Reply(tuple(blocks), outcome="no_match", talk_id=talk.id if talk else None)
 
 
@@ -112,10 +115,11 @@ async def ask(ctx: Context, req: Request) -> Reply:
             return Reply((ctx.passage_block(passage, lang),), buttons, result_count=1, top_passage=passage.key,
                          talk_id=passage.talk_id)
     if not args:
-        hint = ("、" if lang == "zh" else ", ").join(ctx.topics_of(None)[:6])
-        blocks = [Block("hint", t(lang, "ask_usage"))]
+        hint = ("、" if lang == "zh" else ", ").join(ctx.topics_of(None, lang)[:6])
+        blocks = [Block("hint", t(lang, "ask_usage", example=ctx.usage_example(lang)))]
         if hint:
-            blocks.append(Block("hint", t(lang, "no_match_hint", topics=hint)))
+            several = len(ctx.catalog.talks) > 1
+            blocks.append(Block("hint", t(lang, "no_match_hint_many" if several else "no_match_hint", topics=hint)))
         return Reply(tuple(blocks), outcome="bad_input")
     talk, query = _pick_talk(ctx, args)
     return await _answer(ctx, req, query or args, talk, 0)
@@ -255,6 +259,7 @@ async def help_(ctx: Context, req: Request) -> Reply:
     lang = ctx.lang(req)
     blocks = [Block("title", t(lang, "help_title"))]
     blocks.extend(Block("item", line) for line in help_lines(ctx.specs, lang))
+    blocks.append(Block("hint", t(lang, "ask_usage", example=ctx.usage_example(lang))))  # about a loaded talk
     if len(ctx.catalog.talks) > 1:
         blocks.append(Block("hint", t(lang, "help_footer", example=ctx.catalog.talks[0].id)))
     return Reply(tuple(blocks))

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import math
 import random
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from itertools import zip_longest
 from typing import TYPE_CHECKING
 
 from bot.config import Settings
@@ -16,11 +16,13 @@ from bot.content.times import moment_link
 from bot.core.i18n import language_of, t
 from bot.core.types import Block, Citation, Request
 from bot.search.engine import SearchEngine
-from bot.search.normalise import normalise
+from bot.search.topics import talk_topics
 from bot.storage.store import Store
 
 if TYPE_CHECKING:
     from bot.core.spec import CommandSpec
+
+__all__ = ["Clock", "Context", "talk_topics", "utc_now"]
 
 Clock = Callable[[], datetime]
 SHOWN_PASSAGE_CHARS = 2000  # a longer passage is shown cut, ending in "…" (check-content warns about it)
@@ -56,7 +58,7 @@ class Context:
     settings: Settings
     clock: Clock = utc_now
     rng: random.Random = field(default_factory=random.Random)
-    topics: dict[str, list[str]] = field(default_factory=dict)
+    topics: dict[str, dict[str, list[str]]] = field(default_factory=dict)  # talk id → language → terms
     specs: tuple[CommandSpec, ...] = ()  # every command, as declared (for /help)
     owners: frozenset[str] = frozenset()  # "platform:user id" of the bot's owners
     watchers: dict[str, list[Callable[[], None]]] = field(default_factory=dict)
@@ -90,30 +92,18 @@ class Context:
         return Block("quote" if kind == "quote" else "passage", clip_passage(passage.text),
                      self.citation(passage, lang))
 
-    def topics_of(self, talk: Talk | None) -> list[str]:
-        """The terms a talk (or every talk) covers most, for 'try asking about' hints."""
+    def topics_of(self, talk: Talk | None, lang: str) -> list[str]:
+        """The terms a talk (or every talk) covers most, in a language, for 'try asking about' hints."""
         if talk is not None:
-            return self.topics.get(talk.id, [])
+            return self.topics.get(talk.id, {}).get(lang, [])
         merged: list[str] = []
-        for terms in self.topics.values():
-            merged.extend(x for x in terms if x not in merged)
+        for terms in zip_longest(*(by_lang.get(lang, []) for by_lang in self.topics.values())):  # every talk's
+            merged.extend(x for x in terms if x and x not in merged)
         return merged[:8]
 
-
-def talk_topics(talk: Talk, count: int = 8) -> list[str]:
-    """Glossary terms that characterise a talk: used in several passages, but not in most of them."""
-    texts = [normalise(p.text) for p in talk.passages]
-    scored: list[tuple[float, str]] = []
-    for entry in talk.glossary:
-        term = entry.chinese[0]
-        hits = sum(normalise(term) in text for text in texts)
-        if len(term) >= 2 and 2 <= hits <= max(2, len(texts) // 8):
-            scored.append((hits * math.log(len(texts) / hits) * min(len(term), 4), term))
-    scored.sort(key=lambda x: (-x[0], x[1]))
-    chosen: list[str] = []
-    for _, term in scored:
-        if not any(term in other or other in term for other in chosen):
-            chosen.append(term)
-        if len(chosen) == count:
-            break
-    return chosen
+    def usage_example(self, lang: str) -> str:
+        """A question to show in usage hints, about a topic of the loaded talks (never a fixed talk's)."""
+        topics = self.topics_of(None, lang)
+        if not topics:
+            return "是什么" if lang == "zh" else "what is it about?"
+        return f"{topics[0]}是什么" if lang == "zh" else f"what is said about {topics[0]}?"

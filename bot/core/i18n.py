@@ -14,8 +14,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh": "加载了多个演讲时，可把演讲 id 作为第一个词来指定，例如 /summary {example}。",
     },
     "ask_usage": {
-        "en": "Ask me something about the talk, e.g. /ask why will pre-training end?",
-        "zh": "请在 /ask 后面写上问题，例如：/ask 为什么预训练会结束",
+        "en": "Ask me something about the talk, e.g. /ask {example}",
+        "zh": "请在 /ask 后面写上问题，例如：/ask {example}",
     },
     "no_match": {
         "en": "No good match in the talk for “{query}”.",
@@ -24,6 +24,10 @@ MESSAGES: dict[str, dict[str, str]] = {
     "no_match_hint": {
         "en": "This talk covers, among others: {topics}. Try one of those, or /summary for the key points.",
         "zh": "这场演讲谈到了：{topics}。可以试试这些话题，或用 /summary 查看要点。",
+    },
+    "no_match_hint_many": {
+        "en": "The talks cover, among others: {topics}. Try one of those, or /summary for the key points.",
+        "zh": "这些演讲谈到了：{topics}。可以试试这些话题，或用 /summary 查看要点。",
     },
     "empty_query": {
         "en": "That has no words I can search for (only symbols or emoji). Try /ask with a few words.",

@@ -55,12 +55,21 @@ def load_queries(path: Path) -> list[LabelledQuery]:
     return queries
 
 
-def evaluate(queries: Iterable[LabelledQuery], searcher: Searcher) -> dict[str, KindScore]:
-    """Score a searcher per kind, plus 'all' (answerable queries) and 'negative' rejection."""
+def evaluate(queries: Iterable[LabelledQuery], searcher: Searcher,
+             talk_of: Callable[[str], str | None] | None = None) -> dict[str, KindScore]:
+    """Score a searcher per kind, plus 'all' (answerable queries) and 'negative' rejection.
+
+    With `talk_of` (the talk whose passage holds a gold text), answerable queries are also scored per talk
+    and kind, as "<talk>: <kind>" and "<talk>: all".
+    """
     scores: dict[str, KindScore] = defaultdict(KindScore)
     for query in queries:
         texts = searcher(query.q)[:3]
-        for kind in (query.kind, "all") if query.gold is not None else (query.kind,):
+        kinds = [query.kind, "all"] if query.gold is not None else [query.kind]
+        talk = talk_of(query.gold) if talk_of is not None and query.gold is not None else None
+        if talk is not None:
+            kinds += [f"{talk}: {query.kind}", f"{talk}: all"]
+        for kind in kinds:
             score = scores[kind]
             score.total += 1
             if query.gold is None:
@@ -69,6 +78,15 @@ def evaluate(queries: Iterable[LabelledQuery], searcher: Searcher) -> dict[str, 
                 score.hit1 += bool(texts) and query.gold in texts[0]
                 score.hit3 += any(query.gold in t for t in texts)
     return dict(scores)
+
+
+def gold_talks(passages: Iterable[tuple[str, str]]) -> Callable[[str], str | None]:
+    """From (talk id, text) pairs, a lookup of the talk whose passage holds a gold text (None: none does)."""
+    pairs = list(passages)
+
+    def talk_of(gold: str) -> str | None:
+        return next((talk for talk, text in pairs if gold in text), None)
+    return talk_of
 
 
 def calibrate(answerable: Iterable[float], off_topic: Iterable[float], reject_share: float = 0.9) -> float:
@@ -89,11 +107,12 @@ def calibrate(answerable: Iterable[float], off_topic: Iterable[float], reject_sh
 
 def report(scores: dict[str, KindScore]) -> str:
     """A table of the scores, one kind a line."""
-    lines = [f"{'kind':<12} {'n':>4} {'hit@1':>6} {'hit@3':>6} {'reject':>6}"]
-    for kind in sorted(scores, key=lambda k: (k in ("all", "negative"), k)):
+    width = max([12, *(len(k) for k in scores)])
+    lines = [f"{'kind':<{width}} {'n':>4} {'hit@1':>6} {'hit@3':>6} {'reject':>6}"]
+    for kind in sorted(scores, key=lambda k: (": " in k, k in ("all", "negative"), k.endswith(": all"), k)):
         s = scores[kind]
         if kind == "negative":
-            lines.append(f"{kind:<12} {s.total:>4} {'':>6} {'':>6} {s.rate(s.rejected):>6.3f}")
+            lines.append(f"{kind:<{width}} {s.total:>4} {'':>6} {'':>6} {s.rate(s.rejected):>6.3f}")
         else:
-            lines.append(f"{kind:<12} {s.total:>4} {s.rate(s.hit1):>6.3f} {s.rate(s.hit3):>6.3f} {'':>6}")
+            lines.append(f"{kind:<{width}} {s.total:>4} {s.rate(s.hit1):>6.3f} {s.rate(s.hit3):>6.3f} {'':>6}")
     return "\n".join(lines)

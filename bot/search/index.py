@@ -26,7 +26,7 @@ from bot.search.normalise import SOUND_FIRST, SOUND_LAST, sound_table
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 5  # bump when features or the file layout change
+FORMAT_VERSION = 6  # bump when features or the file layout change
 FILE_NAME = "index.npz"
 K1 = 1.2
 B = 0.75
@@ -58,6 +58,7 @@ class InvertedIndex:
         self.compact_at: npt.NDArray[np.int64] = arrays["compact_at"]
         self.n_docs = n_docs
         self.syllables = syllables
+        self.stamp = ""  # fingerprint of the texts indexed, once known
         # BM25 idf, never negative; a feature seen nowhere gets the largest possible idf.
         df = np.asarray(self.df, dtype=np.float32)
         self.idf: FloatArray = np.log1p((n_docs - df + 0.5) / (df + 0.5)).astype(np.float32)
@@ -233,8 +234,10 @@ def load_or_build(texts: Sequence[str], directory: Path | None) -> InvertedIndex
     if directory is not None:
         index = InvertedIndex.load(directory, stamp)
         if index is not None:
+            index.stamp = stamp
             return index
     index = InvertedIndex.build(texts)
+    index.stamp = stamp
     if directory is not None:
         try:
             index.save(directory, stamp)

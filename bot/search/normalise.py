@@ -5,13 +5,19 @@ from __future__ import annotations
 import re
 import unicodedata
 from functools import lru_cache
+from importlib import resources
 from typing import Any, cast
 
 import numpy as np
 import numpy.typing as npt
 import opencc
+import Stemmer
 
+# Taiwan and Hong Kong wording is folded by phrase (網路 → 网络, 軟體 → 软件), then any character by character.
+_TW2SP = opencc.OpenCC("tw2sp")
+_HK2S = opencc.OpenCC("hk2s")
 _T2S = opencc.OpenCC("t2s")
+_STEMMER = Stemmer.Stemmer("english")
 _CJK = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 # A run is either Chinese characters or a Latin/digit word (keeps "gpt-2", "3.5", "o1" together).
 _RUN = re.compile(rf"[{_CJK}]+|[a-z0-9]+(?:[.\-'][a-z0-9]+)*")
@@ -23,11 +29,16 @@ SOUND_FIRST, SOUND_LAST = 0x3400, 0x9FFF
 # Question and filler words: kept, but they weigh little so they neither dominate nor vanish.
 FILLERS_ZH = (
     "为什么", "是什么", "什么", "怎么样", "怎么", "如何", "哪些", "哪个", "哪里", "是不是", "是否", "有没有",
-    "请问", "一下", "他说", "说了", "说过", "提到", "谈到", "讲了", "关于", "吗", "呢", "吧", "啊", "呀",
-    "的", "了", "么", "他", "伊利亚", "是", "谁", "到底", "究竟", "能不能", "会不会", "算不算", "对不对", "多少", "哪",
-    # politeness and sentence-final particles around a question ("预训练 谢谢", "预训练是什么意思啊")
-    "谢谢", "多谢", "谢了", "麻烦", "你好", "您好", "大家好", "请教", "什么意思", "意思", "哦", "嘛", "啦",
-    "呗", "哈", "嗯", "哇", "诶", "喔",
+    "请问", "一下", "他说", "她说", "说了", "说过", "提到", "谈到", "讲了", "关于", "吗", "呢", "吧", "啊", "呀",
+    "的", "了", "么", "他", "她", "它", "他们", "是", "谁", "到底", "究竟", "能不能", "会不会", "算不算", "对不对",
+    "多少", "哪",
+    # chat forms: question patterns, polite filler and trailing particles weigh as little as 什么
+    "什么意思", "怎么看", "如何看", "怎么理解", "怎么回事", "回事", "是个", "一个", "这个", "那个",
+    "来着", "玩意", "玩意儿", "东西", "大佬", "大神", "各位", "大家", "老哥", "兄弟", "朋友们", "求问", "求助",
+    "请教", "谢谢", "有人", "哈", "哈哈", "嘛", "呐", "哇", "噢", "哦",
+    "嗯", "诶", "喔", "咯", "啦", "呗", "哎", "讲讲", "说说", "聊聊", "讲的", "说的", "还是",
+    "就是", "是说", "说白了", "到底是", "还有", "那么", "这么", "怎样", "为何",
+    "多谢", "谢了", "麻烦", "你好", "您好", "大家好", "意思",
 )
 _STOPWORDS = (
     # markup and links pasted into a question are not what it is about
@@ -39,7 +50,8 @@ _STOPWORDS = (
     "how", "when", "where", "there", "here", "of", "in", "on", "at", "to", "for", "from", "by", "with", "about",
     "as", "into", "onto", "than", "then", "so", "and", "or", "but", "if", "not", "no", "yes", "any", "some",
     "all", "just", "also", "very", "too", "much", "many", "more", "most", "less", "say", "says", "said",
-    "saying", "tell", "tells", "told", "talk", "talks", "talked", "speaker", "speech", "ilya", "sutskever",
+    "saying", "tell", "tells", "told", "talk", "talks", "talked", "speaker", "speech", "pls", "plz", "thanks",
+    "thank", "thx", "hi", "hello", "hey", "guys", "everyone", "anyone", "somebody", "mean", "means", "meant",
     "mention", "mentions", "mentioned", "think", "thinks", "thought", "according", "please", "explain",
     "describe", "discuss", "discussed", "something", "anything", "thing", "things", "s", "t", "don", "doesn",
     "didn", "isn", "aren", "wasn", "weren", "won", "wouldn", "cannot", "go", "goe", "going", "went", "gone",
@@ -56,15 +68,41 @@ _FILLER_RE = re.compile("|".join(sorted(FILLERS_ZH, key=len, reverse=True)))
 
 # Colloquial question words people type in chat, mapped to the standard form.
 _COLLOQUIAL = {"为啥": "为什么", "干嘛": "为什么", "干啥": "做什么", "啥": "什么", "咋样": "怎么样", "咋": "怎么",
-               "哪儿": "哪里"}
+               "哪儿": "哪里", "神马": "什么", "肿么": "怎么", "木有": "没有", "没啥": "没什么", "嘛意思": "什么意思"}
 _COLLOQUIAL_RE = re.compile("|".join(sorted(_COLLOQUIAL, key=len, reverse=True)))
+
+
+def _read_colloquial() -> dict[str, list[str]]:
+    """The chat-form table shipped beside this module (colloquial = standard | standard)."""
+    table: dict[str, list[str]] = {}
+    data = resources.files("bot.search") / "data" / "colloquial_zh.txt"
+    for line in data.read_text(encoding="utf-8").splitlines():
+        word, eq, standard = line.partition("=")
+        if line.startswith("#") or not eq:
+            continue
+        table[_T2S.convert(word.strip())] = [_T2S.convert(w.strip()) for w in standard.split("|") if w.strip()]
+    return table
+
+
+# Colloquial and internet words (凉了, 币圈, 瞎编) and the standard wordings they stand for.
+COLLOQUIAL = _read_colloquial()
+_LONGEST_COLLOQUIAL = max((len(w) for w in COLLOQUIAL), default=0)
+
+
+def colloquial_at(text: str, start: int) -> str | None:
+    """The longest chat form (two characters or more) starting at text[start], if any."""
+    for size in range(min(_LONGEST_COLLOQUIAL, len(text) - start), 1, -1):
+        if text[start : start + size] in COLLOQUIAL:
+            return text[start : start + size]
+    return None
 
 
 def fold(text: str) -> str:
     """NFKC, case-folded, Simplified text: the form every comparison uses (uncached, for passages)."""
     text = unicodedata.normalize("NFKC", text).casefold()
     if _IS_CJK.search(text):
-        text = _COLLOQUIAL_RE.sub(lambda m: _COLLOQUIAL[m.group(0)], _T2S.convert(text))
+        text = _T2S.convert(_HK2S.convert(_TW2SP.convert(text)))
+        text = _COLLOQUIAL_RE.sub(lambda m: _COLLOQUIAL[m.group(0)], text)
     return text
 
 
@@ -79,26 +117,25 @@ def runs(text: str) -> list[str]:
     return _RUN.findall(text)
 
 
+def has_cjk(text: str) -> bool:
+    """True when a text holds at least one Chinese character."""
+    return _IS_CJK.search(text) is not None
+
+
+def query_language(text: str) -> str:
+    """'zh' for a question holding Chinese characters, else 'en' (the language to name topics in)."""
+    return "zh" if _IS_CJK.search(text) else "en"
+
+
 def is_cjk(run: str) -> bool:
     """True for a run of Chinese characters."""
     return bool(run) and _IS_CJK.match(run[0]) is not None
 
 
+@lru_cache(maxsize=65536)
 def stem(word: str) -> str:
-    """A light English stem, enough to match plural, -ing and -ed forms with the glossary."""
-    if len(word) > 5 and word.endswith("ing"):
-        word = word[:-3]
-        if len(word) > 3 and word[-1] == word[-2] and word[-1] not in "ls":
-            word = word[:-1]
-    elif len(word) > 4 and word.endswith("ies"):
-        word = word[:-3] + "y"
-    elif len(word) > 4 and word.endswith(("sses", "shes", "ches", "xes")):
-        word = word[:-2]
-    elif len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
-        word = word[:-1]
-    elif len(word) > 4 and word.endswith("ed"):
-        word = word[:-2]
-    return word
+    """The English Snowball stem of a word (plural, -ing, -ed and -ly forms meet); digits and codes as they are."""
+    return str(_STEMMER.stemWord(word)) if word.isalpha() else word
 
 
 # English words that carry no meaning for search, as written and as stemmed ("does" → "doe").

@@ -9,15 +9,29 @@ quality; a passage earns, per slot, the best alternative's quality times the sha
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from itertools import pairwise
 
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
+from bot.search.cues import BECAUSE_ZH, WHY, asks_speaker_pattern
+from bot.search.dictionary import Dictionary
 from bot.search.features import BIGRAM, UNIGRAM, WORD
 from bot.search.glossary import Glossary
 from bot.search.index import InvertedIndex
-from bot.search.normalise import STOPWORDS_EN, filler_mask, is_cjk, latin_parts, normalise, runs
+from bot.search.normalise import (
+    COLLOQUIAL,
+    STOPWORDS_EN,
+    colloquial_at,
+    english_words,
+    filler_mask,
+    is_cjk,
+    latin_parts,
+    normalise,
+    runs,
+)
 
 MAX_QUERY_CHARS = 256  # longer questions are matched on their first part; the rest adds nothing but time
 HOMOPHONE_QUALITY = 0.8  # a pair no passage has, matched by its sound (a pinyin typo)
@@ -25,28 +39,25 @@ HOMOPHONE_OF_KNOWN = 0.6  # a pair some passage has as written: a same-sounding 
 SYNONYM_QUALITY = 0.9  # a term matched through another wording from the glossary
 CORRECTED_QUALITY = 0.85  # a Latin word matched after correcting a typo
 UNKNOWN_SHARE = 0.6  # weight of a Chinese pair no passage has (often just two words side by side), of the largest idf
+BOUNDARY_SHARE = 0.3  # of that, for an unknown pair across two dictionary words (two words side by side)
 UNKNOWN_WORD_SHARE = 1.0  # an English word neither the glossary nor any passage knows: likely off-topic
 FILLER_WEIGHT = 0.15  # ranking weight of question and filler words (they never count towards coverage)
 TERM_LENGTH_BONUS = 0.5  # a glossary term of n pairs weighs like 1 + (n-1)/2 pairs: specific, but not n times over
 PARTIAL_POWER = 2.0  # a wording found only in part earns (share found) ** this: a term counts when it is whole
 MIN_REACHABLE = 0.5  # wordings that could earn less than this (most of their pairs unknown) are not tried
+DICTIONARY_QUALITY = 0.85  # a word matched through its dictionary translation (the other language)
+TRANSLATED_QUALITY = 0.7  # an English word matched through one of its Chinese renderings (each only a guess)
+DICTIONARY_SYNONYM = 0.6  # a Chinese word matched through another word with the same dictionary gloss
+MAX_SYNONYMS = 8  # dictionary synonyms or translations tried per word
 COMMON_DF_SHARE = 0.35  # terms in more than this share of passages carry no signal and are skipped
 
 
-# Answer-type cues: a "why" question is answered by a passage that gives a reason; a question about
-# what "he" answered or thinks is answered by the speaker rather than by the person asking him.
 _TAG = re.compile(r"</?[A-Za-z][A-Za-z0-9-]*(?:\s[^<>]{0,200})?/?>")  # HTML tags pasted into a question
 _MENTION = re.compile(r"<[@#][!&]?\d+>|(?<![\w@])@[\w.-]+")  # chat mentions (@everyone, <@123>): not content
 _NUMBER = re.compile(r"[0-9]+(?:\.[0-9]+)?")
 # A statement of code (SQL) pasted as a question: it names no topic, whatever words it happens to use.
 _CODE = re.compile(r"^\W*(?:select|insert|update|delete|drop|create|alter|union|exec)\b.*"
                    r"\b(?:from|into|table|set|where|values)\b", re.S)
-_WHY = re.compile(r"为什么|为何|原因|\bwhy\b")
-BECAUSE_ZH = ("因为", "原因", "所以", "为什")  # a passage that gives the reason, or asks the same "why"
-_ASKS_SPEAKER = re.compile(
-    r"他.{0,4}(回答|回应|答复|看法|观点|怎么看|如何看|认为|觉得)"
-    r"|\b(he|ilya|sutskever)('s)? (answer|respond|repl|think|view|feel)"
-    r"|\b(his|ilya's|sutskever's) (answer|response|reply|view|opinion|take)\b|\bdoes (he|ilya) (think|say|feel)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +91,7 @@ class QueryPlan:
     compact: str = ""  # the query's content, for the fuzzy comparison
     cues: tuple[int, ...] = ()  # terms of the kind of passage the question asks for (a "why" wants a "because")
     asks_speaker: bool = False  # the question asks what the speaker answered or thinks
+    phrases: tuple[tuple[str, str], ...] = ()  # neighbouring English content words, worth more found together
 
     @property
     def total(self) -> float:
@@ -95,9 +107,16 @@ class QueryPlan:
 class Planner:
     """Turns query text into a QueryPlan against one index and glossary."""
 
-    def __init__(self, index: InvertedIndex, glossary: Glossary) -> None:
+    def __init__(self, index: InvertedIndex, glossary: Glossary, speaker_names: Iterable[str] = (),
+                 dictionary: Dictionary | None = None) -> None:
         self.index = index
         self.glossary = glossary
+        self.dictionary = dictionary or Dictionary()
+        # The speakers' names say whom the question is about, not what: they weigh like question words.
+        names = [normalise(n) for n in speaker_names if n.strip()]
+        self.name_words = frozenset(english_words(' '.join(names)))
+        self.name_terms = sorted({n for n in names if any(is_cjk(r) for r in runs(n))}, key=len, reverse=True)
+        self._asks_speaker = asks_speaker_pattern(names)
         self.common = COMMON_DF_SHARE * index.n_docs if index.n_docs > 50 else float("inf")
         self.unknown = UNKNOWN_SHARE * index.max_idf
         self.unknown_word = UNKNOWN_WORD_SHARE * index.max_idf
@@ -154,7 +173,7 @@ class Planner:
 
     # -- Chinese --------------------------------------------------------------------------------------
 
-    def _pair_slot(self, pair: str) -> Slot | None:
+    def _pair_slot(self, pair: str, word: bool = True) -> Slot | None:
         """A character pair: itself, or the pairs that sound the same (typos); None when too common."""
         term = self.index.vocab.get(BIGRAM + pair)
         if term is not None:
@@ -166,21 +185,29 @@ class Planner:
         alts.extend(Alternative(HOMOPHONE_QUALITY if term is None else HOMOPHONE_OF_KNOWN, (t,))
                     for t in self.index.homophones(pair)
                     if t != term and self.index.df[t] <= self.common)
+        unknown = self.unknown if word or not self.dictionary.vocabulary else self.unknown * BOUNDARY_SHARE
         weight = float(self.index.idf[term]) if term is not None else (
-            max((float(self.index.idf[a.terms[0]]) for a in alts), default=self.unknown))
+            max((float(self.index.idf[a.terms[0]]) for a in alts), default=unknown))
         return Slot(weight, tuple(alts))
 
     def _chinese(self, plan: QueryPlan, run: str, compact: list[str]) -> None:
         """A Chinese run: its glossary terms, then its other character pairs, and its characters."""
         mask = filler_mask(run)
+        for name in self.name_terms:
+            for found in re.finditer(re.escape(name), run):
+                mask[found.start() : found.end()] = [True] * len(name)
         content = "".join(ch for ch, m in zip(run, mask, strict=True) if not m)
         compact.append(content)
-        chars = [slot for slot in map(self._char_slot, dict.fromkeys(content)) if slot is not None]
-        plan.chars.extend(chars)
         if len(run) == 1:
+            chars = [slot for slot in map(self._char_slot, dict.fromkeys(content)) if slot is not None]
+            plan.chars.extend(chars)
             plan.slots.extend(chars)
             return
-        claimed = self._terms(plan, run, mask)
+        claimed, translated = self._terms(plan, run, mask)
+        inside = self.dictionary.inside_words(run)
+        # Characters of a word matched in translation are not missed where the passage is in the other language.
+        kept = "".join(ch for i, (ch, m) in enumerate(zip(run, mask, strict=True)) if not m and not translated[i])
+        plan.chars.extend(slot for slot in map(self._char_slot, dict.fromkeys(kept)) if slot is not None)
         for i in range(len(run) - 1):
             if claimed[i] or claimed[i + 1]:  # a term's edge is a word boundary
                 continue
@@ -190,7 +217,7 @@ class Planner:
                 if term is not None:
                     plan.extra[term] = plan.extra.get(term, 0.0) + FILLER_WEIGHT
                 continue
-            slot = self._pair_slot(pair)
+            slot = self._pair_slot(pair, inside[i])
             if slot is not None:
                 plan.slots.append(slot)
 
@@ -203,24 +230,57 @@ class Planner:
             return None
         return Slot(float(self.index.idf[term]), (Alternative(1.0, (term,)),))
 
-    def _terms(self, plan: QueryPlan, run: str, mask: list[bool]) -> list[bool]:
-        """Slots for the glossary terms of a run (longest first), matched as written or in other wordings."""
+    def _terms(self, plan: QueryPlan, run: str, mask: list[bool]) -> tuple[list[bool], list[bool]]:
+        """Slots for the glossary and dictionary words of a run (longest first), in all their wordings.
+
+        Returns which characters the words claimed, and which of those belong to a word that only its
+        translations or synonyms can match (no passage has it as written).
+        """
         claimed = [False] * len(run)
+        translated = [False] * len(run)
         start = 0
         while start < len(run) - 1:
             term = self.glossary.term_at(run, start)
-            if term is None or all(mask[start : start + len(term)]):
+            chat = colloquial_at(run, start)
+            word = self.dictionary.word_at(run, start)
+            # The longest word wins; at equal length the talk's glossary, then chat forms, then the dictionary.
+            longest = max(len(term or ""), len(chat or ""), len(word or ""))
+            term = term if term is not None and len(term) == longest else None
+            chat = chat if term is None and chat is not None and len(chat) == longest else None
+            word = word if term is None and chat is None else None
+            found = term or chat or word
+            if found is None or (all if term else any)(mask[start : start + len(found)]):
                 start += 1
                 continue
-            pairs = [p for p in (self._pair_slot(run[i : i + 2]) for i in range(start, start + len(term) - 1)) if p]
-            if pairs:
+            end = start + len(found)
+            pairs = [p for p in (self._pair_slot(run[i : i + 2]) for i in range(start, end - 1)) if p]
+            written = self._alternatives([found], 1.0)
+            if term is not None:
+                alts = [*written, *self._alternatives(self.glossary.synonyms[term], SYNONYM_QUALITY)]
+            elif chat is not None:
+                alts = [*written, *self._alternatives(COLLOQUIAL[chat], SYNONYM_QUALITY)]
+            else:
+                alts = [*written, *self._alternatives(self._glosses(found), DICTIONARY_QUALITY),
+                        *self._alternatives(self.dictionary.synonyms(found)[:MAX_SYNONYMS], DICTIONARY_SYNONYM)]
+            if written and pairs:
                 weight = sum(p.weight for p in pairs) / len(pairs) * (1 + TERM_LENGTH_BONUS * (len(pairs) - 1))
-                alts = [*self._alternatives([term], 1.0),  # (the term as written, then its other wordings)
-                        *self._alternatives(self.glossary.synonyms[term], SYNONYM_QUALITY)]
-                plan.slots.append(Slot(weight, tuple(alts)))
-                claimed[start : start + len(term)] = [True] * len(term)
-            start += len(term)
-        return claimed
+            elif alts:
+                weight = sum(map(self._term_weight, alts)) / len(alts)
+                translated[start:end] = [True] * len(found)
+            else:
+                start += 1
+                continue
+            if term is not None and not pairs:
+                start += len(found)
+                continue
+            plan.slots.append(Slot(weight, tuple(alts)))
+            claimed[start:end] = [True] * len(found)
+            start = end
+        return claimed, translated
+
+    def _glosses(self, word: str) -> list[str]:
+        """The English glosses of a Chinese dictionary word, as wordings."""
+        return [" ".join(gloss) for gloss in self.dictionary.glosses.get(word, ())]
 
     # -- Latin ------------------------------------------------------------------------------------
 
@@ -231,9 +291,18 @@ class Planner:
         if len(word) < 4 or not word.isalpha():
             return None
         limit = 1 if len(word) < 9 else 2
-        pool = self._by_length.get(len(word), []) if len(word) < 6 else self.known_words
+        lengths = (len(word) - 1, len(word), len(word) + 1) if len(word) > 4 else (len(word),)
+        pool = [w for n in lengths for w in self._by_length.get(n, [])] if len(word) < 6 else self.known_words
         match = process.extractOne(word, pool, scorer=OSA.distance, score_cutoff=limit)
-        return None if match is None else str(match[0])
+        if match is not None:
+            return str(match[0])
+        # A misspelt long word often has a stem no word has ("hallucinatons"): match its start to a known stem.
+        for size in range(min(len(word) - 1, 12), 5, -1):
+            prefix = word[:size]
+            near = process.extractOne(prefix, self._by_length.get(size, []), scorer=OSA.distance, score_cutoff=1)
+            if near is not None:
+                return str(near[0])
+        return None
 
     def _latin(self, plan: QueryPlan, words: list[str], compact: list[str], lone_letters: bool) -> None:
         """Latin words: glossary phrases become their terms in both languages; others match as words.
@@ -241,8 +310,11 @@ class Planner:
         A lone letter counts beside Chinese (X 轴) or inside a glossary phrase (x axis), but on its own in a
         Latin query it is markup or noise (`_x_`), never evidence.
         """
-        fixed = [(w, 1.0) if w in STOPWORDS_EN or w in self._known else (self.correct(w) or w, CORRECTED_QUALITY)
-                 for w in words]
+        words = [w for w in words if w not in self.name_words]
+        fixed = [(w, 1.0) if w in STOPWORDS_EN or w in self._known or (w,) in self.dictionary.words
+                 else (self.correct(w) or w, CORRECTED_QUALITY) for w in words]
+        content = [w for w, _ in fixed if w not in STOPWORDS_EN]
+        plan.phrases = tuple(dict.fromkeys(pairwise(content)))
         i = 0
         while i < len(fixed):
             for size in range(min(self.glossary.longest_phrase, len(fixed) - i), 0, -1):
@@ -258,15 +330,36 @@ class Planner:
                     break
             else:
                 word, quality = fixed[i]
-                i += 1
                 if word in STOPWORDS_EN or (not lone_letters and len(word) == 1 and word.isalpha()):
+                    i += 1
                     continue
-                term = self._term(WORD + word)
-                if _NUMBER.fullmatch(word) and term is None:
+                if _NUMBER.fullmatch(word) and self._term(WORD + word) is None:
+                    i += 1
                     continue  # a number no passage has ("预训练 7") is no evidence either way
-                plan.slots.append(Slot(self._weight((term,)) if term is not None else self.unknown_word,
-                                       (Alternative(quality, (term,)),) if term is not None else ()))
+                i += self._word(plan, [w for w, _ in fixed[i : i + 2]], quality)
                 compact.append(word)
+
+    def _word(self, plan: QueryPlan, words: list[str], quality: float) -> int:
+        """A slot for an English word (or a two-word dictionary phrase): itself and its Chinese translations."""
+        for size in (2, 1)[2 - len(words) :] if len(words) > 1 else (1,):
+            key = tuple(words[:size])
+            chinese = self.dictionary.words.get(key, [])[:MAX_SYNONYMS]
+            if size == 2 and not chinese:
+                continue
+            term = self._term(WORD + key[0]) if size == 1 else None
+            alts = [*([Alternative(quality, (term,))] if term is not None else []),
+                    *self._alternatives(chinese, quality * TRANSLATED_QUALITY)]
+            if size == 2:
+                alts[:0] = self._alternatives([" ".join(key)], quality)
+            if term is not None:
+                weight = self._weight((term,))
+            elif alts:
+                weight = sum(map(self._term_weight, alts)) / len(alts)
+            else:
+                weight = self.unknown_word
+            plan.slots.append(Slot(weight, tuple(alts)))
+            return size
+        return 1
 
     # -- the plan ---------------------------------------------------------------------------------
 
@@ -283,11 +376,28 @@ class Planner:
                 self._chinese(plan, run, compact)
             else:
                 words.extend(latin_parts(run))
+        if not any(c.isalpha() for c in "".join(compact)) and not any(len(w) > 1 and not w.isdigit() for w in words):
+            return QueryPlan()  # numbers and lone letters alone ("1", "1=1") are not a question about anything
         self._latin(plan, words, compact, lone_letters=bool(compact))
         if not plan.chars and all(_NUMBER.fullmatch(word) for word in compact):
-            return QueryPlan()  # only numbers ("1", "1=1"): nothing to search for
+            return QueryPlan()  # only numbers ("1", "3.5"): nothing to search for
+        plan.slots = _distinct(plan.slots)
         plan.compact = "".join(compact)[:64]
-        if _WHY.search(text):
+        if WHY.search(text):
             plan.cues = tuple(t for t in (self._term(BIGRAM + w) for w in BECAUSE_ZH) if t is not None)
-        plan.asks_speaker = _ASKS_SPEAKER.search(text) is not None
+        plan.asks_speaker = self._asks_speaker.search(text) is not None
         return plan
+
+
+def _distinct(slots: list[Slot]) -> list[Slot]:
+    """Slots whose wordings an earlier slot already has lose them: one word of a passage is evidence once.
+
+    ("best pizza topping": best and top both translate to 顶级; a passage with 顶级 answers one of them.)
+    """
+    seen: set[tuple[int, ...]] = set()
+    out: list[Slot] = []
+    for slot in slots:
+        alts = tuple(a for a in slot.alternatives if a.terms not in seen)
+        seen.update(a.terms for a in slot.alternatives)
+        out.append(slot if len(alts) == len(slot.alternatives) else Slot(slot.weight, alts))
+    return out

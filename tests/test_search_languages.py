@@ -1,0 +1,145 @@
+"""Search for every talk: English sentences, speaker names from headers, the dictionary, chat wording, junk."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.content.loader import ContentError, load_library, load_talk
+from bot.content.model import Library, split_sentences
+from bot.search.dictionary import parse
+from bot.search.engine import SearchEngine
+from bot.search.normalise import FILLERS_ZH, STOPWORDS_EN, normalise, query_language
+from bot.search.topics import talk_topics
+
+REPO = Path(__file__).resolve().parent.parent
+EISENHOWER = REPO / "tests" / "talks" / "eisenhower-farewell-1961.md"
+
+
+@pytest.fixture(scope="module")
+def engine(tmp_path_factory: pytest.TempPathFactory) -> SearchEngine:
+    """The shipped talk and an English talk without a glossary, loaded together."""
+    library = Library([*load_library(REPO / "content").talks, *load_library(EISENHOWER.parent).talks])
+    return SearchEngine(library, tmp_path_factory.mktemp("index"))
+
+
+def texts(engine: SearchEngine, query: str) -> list[str]:
+    return [h.passage.text for h in engine.search(query, limit=3)]
+
+
+# -- sentences ---------------------------------------------------------------------------------------
+
+
+def test_periods_end_sentences_but_not_abbreviations_initials_or_decimals() -> None:
+    text = "We choose to go to the moon. Mr. Smith met the U.S. Senate at 3.5 p.m. today. Quoc V. Le agreed!"
+    assert split_sentences(text) == ["We choose to go to the moon.", "Mr. Smith met the U.S. Senate at 3.5 p.m. today.",
+                                     "Quoc V. Le agreed!"]
+    assert split_sentences("我们只有一个互联网。数据是化石燃料！") == ["我们只有一个互联网。", "数据是化石燃料！"]
+
+
+def test_an_english_talk_quotes_whole_sentences() -> None:
+    quotes = [q.text for q in load_talk(EISENHOWER).quotes()]
+    assert "We should take nothing for granted." in quotes
+    assert len(quotes) > 40
+    assert all(q[-1] in ".!?\"”" for q in quotes)
+
+
+# -- nothing about one talk in generic code ------------------------------------------------------------
+
+
+def test_speaker_names_and_pronoun_come_from_the_header() -> None:
+    talk = load_talk(EISENHOWER)
+    assert talk.speaker_names == ("Eisenhower", "Ike", "艾森豪威尔") and talk.pronoun == "he"
+    assert "speaker_names" not in dict(talk.credits)
+    assert not {"ilya", "sutskever"} & STOPWORDS_EN and "伊利亚" not in FILLERS_ZH
+
+
+def test_a_bad_pronoun_is_one_clear_error(tmp_path: Path) -> None:
+    bad = tmp_path / "talk.md"
+    bad.write_text(EISENHOWER.read_text(encoding="utf-8").replace("pronoun: he", "pronoun: it"), encoding="utf-8")
+    with pytest.raises(ContentError, match="pronoun"):
+        load_talk(bad)
+
+
+def test_a_speaker_name_in_the_question_is_not_what_it_is_about(engine: SearchEngine) -> None:
+    assert any("military-industrial complex" in t for t in texts(engine, "what did Eisenhower say about the "
+                                                                            "military-industrial complex"))
+    assert engine.plan("what does Ike think about disarmament").asks_speaker
+
+
+# -- English ----------------------------------------------------------------------------------------
+
+
+def test_english_stems_typos_and_phrases(engine: SearchEngine) -> None:
+    assert "plowshares" in texts(engine, "plowshars and swords")[0]
+    assert "solitary inventor" in " ".join(texts(engine, "the solitery inventer tinkering"))
+    assert engine.planner.correct("mooon") == "moon" or engine.planner.correct("moon") is None
+
+
+def test_off_topic_english_is_rejected_with_both_talks_loaded(engine: SearchEngine) -> None:
+    for query in ("what is the best pizza topping", "how do I reset my router password"):
+        assert texts(engine, query) == [], query
+
+
+# -- cross-language without a glossary ---------------------------------------------------------------------
+
+
+def test_chinese_questions_find_the_english_talk(engine: SearchEngine) -> None:
+    assert "armaments industry" in " ".join(texts(engine, "美国以前没有军火工业吗"))
+    assert "disappointment" in " ".join(texts(engine, "他为什么对裁军感到失望"))
+
+
+def test_english_words_find_a_chinese_talk_without_glossary(tmp_path: Path) -> None:
+    seed = (REPO / "content" / "ilya-neurips-2024.md").read_text(encoding="utf-8")
+    header = seed[: seed.index("## Key points")].replace("id: ilya-neurips-2024", "id: plain-zh")
+    header = header.replace("aliases: ilya; sutskever; neurips-2024", "aliases: plain")
+    body = ("## Key points\n\n- 裁军\n\n## Talk\n\n我们讨论了裁军和意识形态的问题。\n\n"
+            "今天的天气很好,我们去公园散步。\n\n他们在研究新的电池材料。\n")
+    (tmp_path / "plain.md").write_text(header + body, encoding="utf-8")
+    engine = SearchEngine(load_library(tmp_path), None)
+    hits = engine.search("disarmament and ideology")
+    assert hits and "裁军" in hits[0].passage.text
+
+
+def test_the_dictionary_reads_cedict_lines() -> None:
+    found = parse(["# comment", "裁軍 裁军 [cai2 jun1] /disarmament/", "數據 数据 [shu4 ju4] /data/",
+                   "一 一 [yi1] /one/", "失望 失望 [shi1 wang4] /disappointed/to lose hope/CL:個|个[ge4]/"])
+    assert found.glosses["裁军"] == [("disarma",)]
+    assert found.words[("data",)] == ["数据"] and ("lose", "hope") in found.glosses["失望"]
+    assert "一" not in found.glosses and "失望" in found.vocabulary
+
+
+# -- Chinese wording ---------------------------------------------------------------------------------------
+
+
+def test_taiwan_and_hong_kong_wording_is_folded_by_phrase() -> None:
+    assert normalise("網路") == "网络" and normalise("軟體") == "软件" and normalise("資料庫") == "数据库"
+    assert query_language("預訓練") == "zh" and query_language("pre-training") == "en"
+
+
+def test_chat_wording_and_filler_keep_a_good_query(engine: SearchEngine) -> None:
+    plain = texts(engine, "为什么预训练会结束")[0]
+    assert texts(engine, "为啥预训练会结束啊 谢谢 pls 7 🙏")[0] == plain
+    assert any("加密货币" in t for t in texts(engine, "他咋评价币圈"))
+
+
+@pytest.mark.parametrize("junk", ["1", "1=1", "@everyone", "SELECT * FROM users", "42 ???", "🙏🙏"])
+def test_junk_without_content_words_is_rejected(engine: SearchEngine, junk: str) -> None:
+    assert engine.search(junk) == []
+
+
+def test_an_audience_question_brings_the_answer(engine: SearchEngine) -> None:
+    hits = engine.search("自动纠正将会成为未来模型的核心特性之一")
+    roles = [h.passage.role for h in hits[:2]]
+    assert roles == ["questioner", "speaker"]
+    assert engine.search("自动纠正将会成为未来模型的核心特性之一", speaker_only=True)[0].passage.role == "speaker"
+
+
+# -- topics ----------------------------------------------------------------------------------------------
+
+
+def test_topics_of_a_talk_without_glossary_in_both_languages(engine: SearchEngine) -> None:
+    topics = talk_topics(load_talk(EISENHOWER), engine.dictionary)
+    assert "research" in topics["en"] and topics["zh"]
+    assert all(len(t) for t in topics["zh"])
