@@ -18,7 +18,6 @@ from bench.corpus import generate
 from bot.app import App
 from bot.config import load_settings
 from bot.content.loader import load_library
-from bot.core.context import talk_topics
 from bot.core.types import Request
 from bot.search.engine import SearchEngine
 from bot.search.evaluate import load_queries
@@ -27,12 +26,10 @@ REPO = Path(__file__).resolve().parent.parent
 
 
 def _cold(folder: Path, index: Path) -> float:
-    """Seconds to load every talk, build or map the index and find the topics: what a start does."""
+    """Seconds to load every talk and build or map the index: what a start does (topics come when a hint asks)."""
     started = time.perf_counter()
     library = load_library(folder)
     SearchEngine(library, index)
-    for talk in library.talks:
-        talk_topics(talk)
     return time.perf_counter() - started
 
 

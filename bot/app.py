@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable
 from bot.config import Settings
 from bot.content.loader import load_library
 from bot.content.model import Library
-from bot.core.context import Clock, Context, talk_topics, utc_now
+from bot.core.context import Clock, Context, utc_now
 from bot.core.router import Router, clean
 from bot.core.suggest import suggest
 from bot.core.types import Adapter, CommandInfo, Reply, Request, Suggestion
@@ -19,6 +19,7 @@ from bot.daily.scheduler import DailyScheduler
 from bot.registry import COMMANDS, reserved_name
 from bot.reload import ContentReloader
 from bot.search.engine import SearchEngine
+from bot.search.topics import TopicCache
 from bot.storage import heartbeat, usage
 from bot.storage.feedback import prune_answers
 from bot.storage.store import Store
@@ -38,7 +39,7 @@ class App:
         self.wall = wall  # seconds since the epoch for heartbeats, which other processes compare with theirs
         self.default_language = settings.language
         self.ctx = Context(library, engine, store, settings, clock, owners=settings.owner_ids,
-                           topics={talk.id: talk_topics(talk, engine.dictionary) for talk in library.talks})
+                           topics=TopicCache(library.talks, engine.dictionary))
         self.router = Router(self.ctx, COMMANDS)
         self.adapters: dict[str, Adapter] = {}
         self._tasks: list[asyncio.Task[None]] = []

@@ -20,10 +20,11 @@ from pathlib import Path
 
 from bot.content.loader import ContentError, GlossaryCache, load_talk, talk_files
 from bot.content.model import Library, Talk
-from bot.core.context import Context, talk_topics
+from bot.core.context import Context
 from bot.daily import store as subs
 from bot.search.engine import SearchEngine
 from bot.search.index import load_or_build
+from bot.search.topics import TopicCache
 
 log = logging.getLogger(__name__)
 CHILD_BUILD_PASSAGES = 20_000  # from this many passages on, the new index is built in a child process
@@ -60,7 +61,7 @@ def stamp(path: Path) -> Stamp | None:
 class _Built:
     library: Library
     engine: SearchEngine
-    topics: dict[str, dict[str, list[str]]]
+    topics: TopicCache
     known: dict[Path, tuple[Stamp, Talk]]
     broken: dict[Path, Stamp]
 
@@ -194,7 +195,5 @@ class ContentReloader:
         if self.index_dir is not None and not stale and len(library.passages) >= CHILD_BUILD_PASSAGES:
             self._build_in_child([t.path for t in library.talks])
         engine = SearchEngine(library, self.index_dir)  # maps the index the child wrote (or builds it here)
-        kept = {id(talk) for _, talk in self.known.values()}
-        topics = {t.id: self.ctx.topics[t.id] if id(t) in kept and t.id in self.ctx.topics
-                  else talk_topics(t, engine.dictionary) for t in library.talks}  # an unchanged talk keeps its topics
+        topics = TopicCache(library.talks, engine.dictionary, known=self.ctx.topics)  # unchanged talks keep theirs
         return _Built(library, engine, topics, known, broken)

@@ -16,7 +16,7 @@ from bot.content.times import moment_link
 from bot.core.i18n import language_of, t
 from bot.core.types import Block, Citation, Request
 from bot.search.engine import SearchEngine
-from bot.search.topics import talk_topics
+from bot.search.topics import TopicCache, talk_topics
 from bot.storage.store import Store
 
 if TYPE_CHECKING:
@@ -47,6 +47,8 @@ def utc_now() -> datetime:
     """The current time, timezone-aware (UTC)."""
     return datetime.now(UTC)
 
+HINT_TALKS = 8  # a hint about every talk draws on the first few
+
 
 @dataclass
 class Context:
@@ -58,7 +60,7 @@ class Context:
     settings: Settings
     clock: Clock = utc_now
     rng: random.Random = field(default_factory=random.Random)
-    topics: dict[str, dict[str, list[str]]] = field(default_factory=dict)  # talk id → language → terms
+    topics: TopicCache = field(default_factory=lambda: TopicCache((), None))  # each talk's hint terms
     specs: tuple[CommandSpec, ...] = ()  # every command, as declared (for /help)
     owners: frozenset[str] = frozenset()  # "platform:user id" of the bot's owners
     watchers: dict[str, list[Callable[[], None]]] = field(default_factory=dict)
@@ -95,9 +97,10 @@ class Context:
     def topics_of(self, talk: Talk | None, lang: str) -> list[str]:
         """The terms a talk (or every talk) covers most, in a language, for 'try asking about' hints."""
         if talk is not None:
-            return self.topics.get(talk.id, {}).get(lang, [])
+            return self.topics.of(talk).get(lang, [])
         merged: list[str] = []
-        for terms in zip_longest(*(by_lang.get(lang, []) for by_lang in self.topics.values())):  # every talk's
+        talks = self.catalog.talks[:HINT_TALKS]  # eight terms are shown: the first talks' topics fill them
+        for terms in zip_longest(*(self.topics.of(x).get(lang, []) for x in talks)):  # round robin over talks
             merged.extend(x for x in terms if x and x not in merged)
         return merged[:8]
 

@@ -68,3 +68,23 @@ def talk_topics(talk: Talk, dictionary: Dictionary | None = None, count: int = 8
             if term and len(kept) < count and not any(term in other or other in term for other in kept):
                 kept.append(term)
     return chosen
+
+
+class TopicCache:
+    """Each talk's topics, worked out the first time a hint asks for them, so a start with many talks stays fast."""
+
+    def __init__(self, talks: tuple[Talk, ...] | list[Talk], dictionary: Dictionary | None,
+                 known: TopicCache | None = None) -> None:
+        self.talks = tuple(talks)
+        self.dictionary = dictionary
+        self._done: dict[int, dict[str, list[str]]] = {}
+        if known is not None:  # an unchanged talk (the same object) keeps what was worked out for it
+            alive = {id(talk) for talk in self.talks}
+            self._done = {key: value for key, value in known._done.items() if key in alive}
+
+    def of(self, talk: Talk) -> dict[str, list[str]]:
+        """The talk's topics per language (computed once)."""
+        key = id(talk)
+        if key not in self._done:
+            self._done[key] = talk_topics(talk, self.dictionary)
+        return self._done[key]
