@@ -18,10 +18,10 @@ import pytest
 
 from bot.app import App
 from bot.config import Settings, load_settings
+from bot.content.model import TalkHeader
 from bot.core.types import Request, Target
 from bot.daily import store as subs
 from bot.importers.command import import_file
-from bot.importers.writer import TalkHeader
 
 from .conftest import REPO, SEED_TALK
 

@@ -46,8 +46,8 @@ class GlossaryEntry:
 
 
 @dataclass(frozen=True, slots=True)
-class Talk:
-    """A talk file, validated."""
+class TalkHeader:
+    """The required header fields of a talk file (what an import is told about a recording)."""
 
     id: str
     title: str
@@ -56,6 +56,12 @@ class Talk:
     date: str
     language: str
     source: str
+
+
+@dataclass(frozen=True, slots=True)
+class Talk(TalkHeader):
+    """A talk file, validated."""
+
     path: str
     key_points: tuple[str, ...]
     sections: tuple[str, ...]

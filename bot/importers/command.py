@@ -10,11 +10,12 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from bot.config import Settings
+from bot.content.model import TalkHeader
 from bot.content.times import format_time
 from bot.importers.cues import ImportFailure, check_times, read_input
 from bot.importers.detect import parse_file
 from bot.importers.passages import assign_speakers, guess_language, join_cues
-from bot.importers.writer import TalkHeader, render_talk, write_talk
+from bot.importers.writer import render_talk, write_talk
 
 _ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,31}$")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")

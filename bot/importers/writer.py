@@ -6,10 +6,10 @@ import os
 import re
 import tempfile
 from collections import Counter
-from dataclasses import dataclass
 from pathlib import Path
 
 from bot.content.loader import ContentError, load_talk
+from bot.content.model import TalkHeader
 from bot.content.times import format_time, time_mark
 from bot.importers.cues import ImportFailure
 from bot.importers.passages import Draft
@@ -17,19 +17,6 @@ from bot.importers.passages import Draft
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029\x85]")
 _LABEL_UNSAFE = re.compile(r"[:：;=\[\]#]")
 _HOSTS = {"host", "moderator", "chair", "presenter", "主持人", "主持"}
-
-
-@dataclass(frozen=True, slots=True)
-class TalkHeader:
-    """The header fields of an imported talk."""
-
-    id: str
-    title: str
-    speaker: str
-    event: str
-    date: str
-    language: str
-    source: str
 
 
 def _one_line(text: str) -> str:
