@@ -33,8 +33,8 @@ CHILD_BUILD_PASSAGES = 20_000  # from this many passages on, the new index is bu
 def build_index_file(paths: list[str], index_dir: str) -> None:
     """Build and persist the search index of these talk files (run in a child process: a large build would
     otherwise hold the interpreter lock for long stretches while the bot answers)."""
-    library = Library([load_talk(Path(p)) for p in paths])
-    load_or_build([p.text for p in library.passages], Path(index_dir))
+    talks = Library([load_talk(Path(p)) for p in paths])
+    load_or_build([p.text for p in talks.passages], Path(index_dir))
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,7 +59,7 @@ def stamp(path: Path) -> Stamp | None:
 
 @dataclass(slots=True)
 class _Built:
-    library: Library
+    catalog: Library
     engine: SearchEngine
     topics: TopicCache
     known: dict[Path, tuple[Stamp, Talk]]
@@ -116,17 +116,17 @@ class ContentReloader:
             snapshot = await asyncio.to_thread(self._snapshot)
             if self._unchanged(snapshot):
                 return False
-            built = await asyncio.to_thread(self._build, snapshot)
-            if built is None:
+            fresh = await asyncio.to_thread(self._build, snapshot)
+            if fresh is None:
                 return False
             before = {t.id for t in self.ctx.catalog.talks}
-            self.ctx.catalog, self.ctx.engine, self.ctx.topics = built.library, built.engine, built.topics
-            self.known, self.broken = built.known, built.broken
+            self.ctx.catalog, self.ctx.engine, self.ctx.topics = fresh.catalog, fresh.engine, fresh.topics
+            self.known, self.broken = fresh.known, fresh.broken
             self.reloads += 1
             self.reloaded.set()
-        after = {t.id for t in built.library.talks}
-        log.info("content reloaded: %d talk(s), %d passages (added %s, removed %s)", len(built.library.talks),
-                 len(built.library.passages), ", ".join(sorted(after - before)) or "none",
+        after = {t.id for t in fresh.catalog.talks}
+        log.info("content reloaded: %d talk(s), %d passages (added %s, removed %s)", len(fresh.catalog.talks),
+                 len(fresh.catalog.passages), ", ".join(sorted(after - before)) or "none",
                  ", ".join(sorted(before - after)) or "none")
         for talk_id in sorted(before - after):
             await self._orphaned(talk_id)
@@ -191,9 +191,9 @@ class ContentReloader:
         if not talks:
             log.error("content: no talk file in %s could be loaded; the talks loaded before stay up", self.directory)
             return None
-        library = Library(talks)
-        if self.index_dir is not None and not stale and len(library.passages) >= CHILD_BUILD_PASSAGES:
-            self._build_in_child([t.path for t in library.talks])
-        engine = SearchEngine(library, self.index_dir)  # maps the index the child wrote (or builds it here)
-        topics = TopicCache(library.talks, engine.dictionary, known=self.ctx.topics)  # unchanged talks keep theirs
-        return _Built(library, engine, topics, known, broken)
+        catalog = Library(talks)
+        if self.index_dir is not None and not stale and len(catalog.passages) >= CHILD_BUILD_PASSAGES:
+            self._build_in_child([t.path for t in catalog.talks])
+        engine = SearchEngine(catalog, self.index_dir)  # maps the index the child wrote (or builds it here)
+        topics = TopicCache(catalog.talks, engine.dictionary, known=self.ctx.topics)  # unchanged talks keep theirs
+        return _Built(catalog, engine, topics, known, broken)
