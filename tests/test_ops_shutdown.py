@@ -11,7 +11,6 @@ import sqlite3
 import subprocess
 import sys
 import textwrap
-import threading
 import time
 from pathlib import Path
 
@@ -21,6 +20,7 @@ from bot.core.types import Block, Reply, Request, Target
 from bot.runtime import DaemonExecutor, DrainingCore, _stop_adapters
 
 from .conftest import REPO
+from .pipes import Collector
 
 pytestmark = pytest.mark.skipif(os.name != "posix", reason="POSIX signals")
 
@@ -33,23 +33,6 @@ def clean_env(database: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("BOT_", "TELEGRAM_", "DISCORD_"))}
     env.update({"BOT_DATABASE": str(database), "BOT_LANGUAGE": "en", "BOT_HASH_SALT": "shutdown-salt-0123456789"})
     return env
-
-
-class Collector(threading.Thread):
-    """Reads a pipe to the end in the background."""
-
-    def __init__(self, stream: object) -> None:
-        super().__init__(daemon=True)
-        self.stream = stream
-        self.chunks: list[str] = []
-
-    def run(self) -> None:
-        for line in self.stream:  # type: ignore[attr-defined]
-            self.chunks.append(line)
-
-    @property
-    def text(self) -> str:
-        return "".join(self.chunks)
 
 
 def test_sigterm_drains_logs_every_answered_command_and_exits_0(tmp_path: Path) -> None:

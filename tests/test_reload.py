@@ -9,7 +9,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -24,6 +23,7 @@ from bot.daily import store as subs
 from bot.importers.command import import_file
 
 from .conftest import REPO, SEED_TALK
+from .pipes import Collector
 
 FIXTURES = Path(__file__).parent / "fixtures"
 QUESTION = "how did the daughter learn to read in winter"
@@ -118,23 +118,6 @@ async def test_buttons_keys_and_subscriptions_survive_a_reload(
     assert any("'lighthouse' was removed" in r.getMessage() and "every talk" in r.getMessage()
                for r in caplog.records)
     assert live.catalog.talk("lighthouse") is None
-
-
-class Collector(threading.Thread):
-    """Reads a pipe to the end in the background."""
-
-    def __init__(self, stream: object) -> None:
-        super().__init__(daemon=True)
-        self.stream = stream
-        self.chunks: list[str] = []
-
-    def run(self) -> None:
-        for line in self.stream:  # type: ignore[attr-defined]
-            self.chunks.append(line)
-
-    @property
-    def text(self) -> str:
-        return "".join(self.chunks)
 
 
 def _wait_for(collector: Collector, needle: str, seconds: float = 60.0) -> None:
