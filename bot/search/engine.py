@@ -152,22 +152,24 @@ class SearchEngine:
         return [(conf, doc) for _, conf, doc in ranked]
 
     def _with_answers(self, ranked: list[tuple[float, int]], mask: npt.NDArray[np.bool_] | None,
-                      ) -> list[tuple[float, int]]:
-        """An audience question is followed by the speaker's answer (the next paragraph), as sure as the question."""
+                      answer_first: bool = False) -> list[tuple[float, int]]:
+        """An audience question comes with the speaker's answer (the next paragraph), as sure as the question.
+
+        The answer follows the question found by a phrase, and comes before it for a question put to the bot.
+        """
         out: list[tuple[float, int]] = []
         placed: set[int] = set()
         for conf, doc in ranked:
             if doc in placed:
                 continue
-            out.append((conf, doc))
-            placed.add(doc)
             answer = doc + 1
-            if (self.passages[doc].role in ("questioner", "host") and answer < len(self.passages)
-                    and self._speaker[answer] and answer not in placed and (mask is None or mask[answer])
-                    and self.passages[answer].talk_id == self.passages[doc].talk_id
-                    and self.passages[answer].section == self.passages[doc].section):
-                out.append((conf, answer))
-                placed.add(answer)
+            answered = (self.passages[doc].role in ("questioner", "host") and answer < len(self.passages)
+                        and self._speaker[answer] and answer not in placed and (mask is None or mask[answer])
+                        and self.passages[answer].talk_id == self.passages[doc].talk_id
+                        and self.passages[answer].section == self.passages[doc].section)
+            pair = [answer, doc] if answered and answer_first else [doc, answer] if answered else [doc]
+            out.extend((conf, d) for d in pair)
+            placed.update(pair)
         return out
 
     def _phrase_shares(self, plan: QueryPlan, docs: list[int]) -> list[float]:
@@ -201,7 +203,7 @@ class SearchEngine:
             if number is None:
                 return []
             mask = self._talk_of == number
-        ranked = self._with_answers(self._ranked(plan, mask, offset + limit * 3), mask)
+        ranked = self._with_answers(self._ranked(plan, mask, offset + limit * 3), mask, plan.asks_question)
         if speaker_only:  # (a question that matches still brings its answer)
             ranked = [(conf, doc) for conf, doc in ranked if self._speaker[doc]]
         if not ranked or ranked[0][0] < min_confidence:

@@ -16,7 +16,7 @@ from itertools import pairwise
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
-from bot.search.cues import BECAUSE_ZH, WHY, asks_speaker_pattern
+from bot.search.cues import BECAUSE_ZH, QUESTION, WHY, asks_speaker_pattern
 from bot.search.dictionary import Dictionary
 from bot.search.features import BIGRAM, UNIGRAM, WORD
 from bot.search.glossary import Glossary
@@ -47,6 +47,7 @@ PARTIAL_POWER = 2.0  # a wording found only in part earns (share found) ** this:
 MIN_REACHABLE = 0.5  # wordings that could earn less than this (most of their pairs unknown) are not tried
 DICTIONARY_QUALITY = 0.85  # a word matched through its dictionary translation (the other language)
 TRANSLATED_QUALITY = 0.7  # an English word matched through one of its Chinese renderings (each only a guess)
+THESAURUS_QUALITY = 0.75  # a Chinese word matched through another word of its thesaurus group (same meaning)
 DICTIONARY_SYNONYM = 0.6  # a Chinese word matched through another word with the same dictionary gloss
 MAX_SYNONYMS = 8  # dictionary synonyms or translations tried per word
 COMMON_DF_SHARE = 0.35  # terms in more than this share of passages carry no signal and are skipped
@@ -91,6 +92,7 @@ class QueryPlan:
     compact: str = ""  # the query's content, for the fuzzy comparison
     cues: tuple[int, ...] = ()  # terms of the kind of passage the question asks for (a "why" wants a "because")
     asks_speaker: bool = False  # the question asks what the speaker answered or thinks
+    asks_question: bool = False  # a question put to the bot, not a phrase to look up: the answer comes first
     phrases: tuple[tuple[str, str], ...] = ()  # neighbouring English content words, worth more found together
 
     @property
@@ -249,7 +251,7 @@ class Planner:
             chat = chat if term is None and chat is not None and len(chat) == longest else None
             word = word if term is None and chat is None else None
             found = term or chat or word
-            if found is None or (all if term else any)(mask[start : start + len(found)]):
+            if found is None or (any if word else all)(mask[start : start + len(found)]):
                 start += 1
                 continue
             end = start + len(found)
@@ -261,6 +263,7 @@ class Planner:
                 alts = [*written, *self._alternatives(COLLOQUIAL[chat], SYNONYM_QUALITY)]
             else:
                 alts = [*written, *self._alternatives(self._glosses(found), DICTIONARY_QUALITY),
+                        *self._alternatives(self.dictionary.same_meaning(found)[:MAX_SYNONYMS], THESAURUS_QUALITY),
                         *self._alternatives(self.dictionary.synonyms(found)[:MAX_SYNONYMS], DICTIONARY_SYNONYM)]
             if written and pairs:
                 weight = sum(p.weight for p in pairs) / len(pairs) * (1 + TERM_LENGTH_BONUS * (len(pairs) - 1))
@@ -311,8 +314,8 @@ class Planner:
         Latin query it is markup or noise (`_x_`), never evidence.
         """
         words = [w for w in words if w not in self.name_words]
-        fixed = [(w, 1.0) if w in STOPWORDS_EN or w in self._known or (w,) in self.dictionary.words
-                 else (self.correct(w) or w, CORRECTED_QUALITY) for w in words]
+        fixed = [(w, 1.0) if w in STOPWORDS_EN or w in self._known or w in self.dictionary.english
+                 else (self.correct(w) or w, CORRECTED_QUALITY) for w in words]  # real words are not typos
         content = [w for w, _ in fixed if w not in STOPWORDS_EN]
         plan.phrases = tuple(dict.fromkeys(pairwise(content)))
         i = 0
@@ -386,6 +389,7 @@ class Planner:
         if WHY.search(text):
             plan.cues = tuple(t for t in (self._term(BIGRAM + w) for w in BECAUSE_ZH) if t is not None)
         plan.asks_speaker = self._asks_speaker.search(text) is not None
+        plan.asks_question = plan.asks_speaker or QUESTION.search(text) is not None
         return plan
 
 
@@ -397,6 +401,8 @@ def _distinct(slots: list[Slot]) -> list[Slot]:
     seen: set[tuple[int, ...]] = set()
     out: list[Slot] = []
     for slot in slots:
+        if slot.alternatives and slot in out:
+            continue  # the same word twice ("first things first") is one unit of the question, not two
         alts = tuple(a for a in slot.alternatives if a.terms not in seen)
         seen.update(a.terms for a in slot.alternatives)
         out.append(slot if len(alts) == len(slot.alternatives) else Slot(slot.weight, alts))
