@@ -10,6 +10,7 @@ from bot.content.loader import ContentError, load_library, load_talk
 from bot.content.model import Library, split_sentences
 from bot.search.dictionary import parse
 from bot.search.engine import SearchEngine
+from bot.search.features import BIGRAM
 from bot.search.normalise import FILLERS_ZH, STOPWORDS_EN, normalise, query_language
 from bot.search.topics import talk_topics
 
@@ -118,6 +119,42 @@ def test_taiwan_and_hong_kong_wording_is_folded_by_phrase() -> None:
     assert query_language("預訓練") == "zh" and query_language("pre-training") == "en"
 
 
+def test_a_chat_form_ending_in_a_particle_still_counts(engine: SearchEngine) -> None:
+    assert "结束" in texts(engine, "预训练是不是要凉了")[0]  # 凉了 → 结束, though 了 alone is filler
+
+
+def test_a_thesaurus_synonym_finds_other_wording(tmp_path: Path) -> None:
+    seed = (REPO / "content" / "ilya-neurips-2024.md").read_text(encoding="utf-8")
+    header = seed[: seed.index("## Key points")].replace("id: ilya-neurips-2024", "id: plain-zh")
+    header = header.replace("aliases: ilya; sutskever; neurips-2024", "aliases: plain")
+    body = ("## Key points\n\n- 会议\n\n## Talk\n\n会议在晚上九点结束,大家各自回家。\n\n"
+            "今天的天气很好,我们去公园散步。\n\n他们在研究新的电池材料。\n")
+    (tmp_path / "plain.md").write_text(header + body, encoding="utf-8")
+    engine = SearchEngine(load_library(tmp_path), None)
+    assert "结束" in engine.dictionary.same_meaning("收尾")  # Cilin: 收尾 and 结束 are one meaning
+    ended = engine.index.vocab[BIGRAM + "结束"]
+    assert any(ended in alt.terms for slot in engine.plan("大家几点收尾").slots for alt in slot.alternatives)
+    hits = engine.search("大家几点收尾", min_confidence=0.0)
+    assert hits and "九点结束" in hits[0].passage.text
+
+
+def test_the_dictionary_keeps_thesaurus_groups_and_english_words() -> None:
+    found = parse(["數據 数据 [shu4 ju4] /data/"], {"收尾": ["结束", "收场", "完"], "完": ["结束"]})
+    assert found.same_meaning("收尾") == ["结束", "收场"] and "完" not in found.thesaurus
+    assert "收尾" in found.vocabulary and "data" in found.english
+
+
+def test_a_real_english_word_is_not_taken_for_a_typo(engine: SearchEngine) -> None:
+    slots = engine.plan("banana bread").slots  # "bread" is a word of its own, not a misspelt "read"
+    assert all(not slot.alternatives for slot in slots)
+    assert texts(engine, "anyone have a good banana bread recipe") == []
+    assert engine.plan("solitery").slots[0].alternatives  # a misspelling is still corrected
+
+
+def test_a_repeated_word_is_one_unit_of_the_question(engine: SearchEngine) -> None:
+    assert len(engine.plan("peace peace").slots) == len(engine.plan("peace").slots) == 1
+
+
 def test_chat_wording_and_filler_keep_a_good_query(engine: SearchEngine) -> None:
     plain = texts(engine, "为什么预训练会结束")[0]
     assert texts(engine, "为啥预训练会结束啊 谢谢 pls 7 🙏")[0] == plain
@@ -134,6 +171,20 @@ def test_an_audience_question_brings_the_answer(engine: SearchEngine) -> None:
     roles = [h.passage.role for h in hits[:2]]
     assert roles == ["questioner", "speaker"]
     assert engine.search("自动纠正将会成为未来模型的核心特性之一", speaker_only=True)[0].passage.role == "speaker"
+
+
+@pytest.mark.parametrize("question", ["自动纠正会成为未来模型的核心特性吗?", "自动纠正会不会成为未来模型的核心特性",
+                                      "will autocorrect be a core feature of future models"])
+def test_a_question_put_to_the_bot_gets_the_answer_before_the_audience_question(engine: SearchEngine,
+                                                                               question: str) -> None:
+    hits = engine.search(question)
+    assert [h.passage.role for h in hits[:2]] == ["speaker", "questioner"]
+    assert hits[0].passage.text.startswith("是的") and hits[0].score == hits[1].score
+
+
+def test_a_question_is_told_from_a_phrase(engine: SearchEngine) -> None:
+    assert engine.plan("预训练为啥会结束").asks_question and engine.plan("what did he say about data?").asks_question
+    assert not engine.plan("预训练时代").asks_question and not engine.plan("military-industrial complex").asks_question
 
 
 # -- topics ----------------------------------------------------------------------------------------------
