@@ -29,7 +29,8 @@ from bot.search.evaluate import KindScore, LabelledQuery, calibrate, evaluate, l
 REPO = Path(__file__).resolve().parent.parent
 CALIBRATION = REPO / "tests" / "eval" / "queries.jsonl"
 EVAL = REPO / "tests" / "eval"
-DEFAULT_FILES = (CALIBRATION, EVAL / "holdout.jsonl", EVAL / "colloquial.jsonl", EVAL / "eisenhower.jsonl")
+DEFAULT_FILES = (CALIBRATION, *(EVAL / f"{name}.jsonl" for name in ("holdout", "colloquial", "eisenhower", "chat",
+                                                                    "roosevelt")))
 TEST_TALKS = REPO / "tests" / "talks"  # evaluation talks loaded beside the shipped ones
 METHODS = ("rapidfuzz WRatio", "FTS5 bm25 (trigram zh, porter en)", "this engine")
 
