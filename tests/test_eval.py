@@ -23,20 +23,25 @@ EISENHOWER = REPO / "tests" / "eval" / "eisenhower.jsonl"  # an English talk wit
 # made after them: chat-style questions on the shipped talk, and a second English talk without glossary.
 CHAT = REPO / "tests" / "eval" / "chat.jsonl"
 ROOSEVELT = REPO / "tests" / "eval" / "roosevelt.jsonl"
+GROUPCHAT = REPO / "tests" / "eval" / "groupchat.jsonl"  # more chat-style questions, by another blind writer
+JOHNSON = REPO / "tests" / "eval" / "johnson.jsonl"  # a third English talk, asked as people ask in a group
 TALKS = REPO / "tests" / "talks"
 
 # Measured when these floors were set, a hair lower: (hit@1, hit@3) per kind, reject for off-topic ones.
 FLOORS: dict[Path, dict[str, tuple[float, float] | float]] = {
-    QUERIES: {"english": (0.96, 0.99), "exact": (0.99, 0.99), "paraphrase": (0.84, 0.93),
-              "traditional": (0.86, 0.99), "typo": (0.99, 0.99), "all": (0.93, 0.98), "negative": 0.99},
-    HOLDOUT: {"english": (0.99, 0.99), "exact": (0.99, 0.99), "paraphrase": (0.45, 0.54),
-              "traditional": (0.99, 0.99), "typo": (0.85, 0.99), "all": (0.82, 0.87), "negative": 0.99},
-    COLLOQUIAL: {"colloquial": (0.79, 0.87), "all": (0.79, 0.87), "negative": 0.99},
-    EISENHOWER: {"english": (0.97, 0.99), "exact": (0.99, 0.99), "typo": (0.99, 0.99), "chinese": (0.62, 0.75),
-                 "all": (0.93, 0.96), "negative": 0.99},
-    CHAT: {"chat": (0.49, 0.59), "all": (0.49, 0.59), "negative": 0.99},
-    ROOSEVELT: {"english": (0.16, 0.16), "exact": (0.83, 0.99), "typo": (0.83, 0.99), "chinese": (0.49, 0.49),
-                "all": (0.40, 0.45), "negative": 0.83},
+    QUERIES: {"english": (0.96, 0.99), "exact": (0.99, 0.99), "paraphrase": (0.84, 0.96),
+              "traditional": (0.86, 0.93), "typo": (0.99, 0.99), "all": (0.93, 0.98), "negative": 0.99},
+    HOLDOUT: {"english": (0.99, 0.99), "exact": (0.99, 0.99), "paraphrase": (0.54, 0.63),
+              "traditional": (0.99, 0.99), "typo": (0.85, 0.99), "all": (0.84, 0.89), "negative": 0.99},
+    COLLOQUIAL: {"colloquial": (0.77, 0.87), "all": (0.77, 0.87), "negative": 0.99},
+    EISENHOWER: {"english": (0.91, 0.99), "exact": (0.99, 0.99), "typo": (0.99, 0.99), "chinese": (0.62, 0.75),
+                 "all": (0.89, 0.96), "negative": 0.99},
+    CHAT: {"chat": (0.44, 0.62), "all": (0.44, 0.62), "negative": 0.99},
+    ROOSEVELT: {"english": (0.16, 0.20), "exact": (0.99, 0.99), "typo": (0.83, 0.99), "chinese": (0.16, 0.16),
+                "all": (0.38, 0.42), "negative": 0.99},
+    GROUPCHAT: {"colloquial": (0.59, 0.64), "all": (0.59, 0.64), "negative": 0.99},
+    JOHNSON: {"english": (0.79, 0.89), "exact": (0.99, 0.99), "typo": (0.99, 0.99), "chinese": (0.19, 0.19),
+              "all": (0.77, 0.84), "negative": 0.99},
 }
 CALIBRATION_SETS = (QUERIES, COLLOQUIAL, EISENHOWER)  # two talks, three kinds of asking
 
@@ -72,8 +77,8 @@ def test_the_targets_are_met(engine: SearchEngine) -> None:
     assert scores["english"].rate(scores["english"].hit3) >= 0.85
 
 
-@pytest.mark.parametrize("path", [QUERIES, COLLOQUIAL, EISENHOWER, CHAT],
-                         ids=["queries", "colloquial", "eisenhower", "chat"])
+@pytest.mark.parametrize("path", [QUERIES, COLLOQUIAL, EISENHOWER, CHAT, GROUPCHAT, JOHNSON],
+                         ids=["queries", "colloquial", "eisenhower", "chat", "groupchat", "johnson"])
 def test_every_kind_beats_both_baselines(path: Path) -> None:
     runs, _ = baselines.searchers(REPO / "content", [TALKS])
     results = {name: evaluate(load_queries(path), run) for name, run in runs.items()}

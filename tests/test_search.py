@@ -84,7 +84,7 @@ def test_typos_of_one_or_two_characters_still_match(engine: SearchEngine, query:
 @pytest.mark.parametrize(("query", "gold"), [
     ("fossil fuel of AI", "数据是人工智能的化石燃料"),
     ("pipeline parallelism with 8 GPUs", "3.5 倍的速度提升"),
-    ("can LLMs generalize out of distribution for multi-hop reasoning", "在分布外进行多跳推理的泛化"),
+    ("LLMs generalizing out of distribution for multi-hop reasoning", "在分布外进行多跳推理的泛化"),
     ("算力越来越强但数据没有增长", "计算能力"),  # another Chinese wording from the glossary
 ])
 def test_glossary_bridges_languages_and_wordings(engine: SearchEngine, query: str, gold: str) -> None:
@@ -274,7 +274,7 @@ def test_search_batch_json_prints_one_object_per_line(tmp_path: Path) -> None:
 
 
 def test_markup_is_not_evidence_but_its_text_is(engine: SearchEngine) -> None:
-    assert engine.search("**bold** _x_ `code` [l](http://x)") == []
+    assert engine.search("**bold** _x_ `code` [l](http://x)") == engine.search("bold code")
     assert engine.search("<b>预训练</b>")  # the tags go, the question stays
     assert any("X 轴" in h.passage.text for h in engine.search("X 轴是什么"))
     assert any("X 轴" in h.passage.text for h in engine.search("what is the x axis"))

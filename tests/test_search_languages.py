@@ -8,10 +8,12 @@ import pytest
 
 from bot.content.loader import ContentError, load_library, load_talk
 from bot.content.model import Library, split_sentences
+from bot.search.commonness import chinese_share, english_share
 from bot.search.dictionary import parse
 from bot.search.engine import SearchEngine
 from bot.search.features import BIGRAM
 from bot.search.normalise import FILLERS_ZH, STOPWORDS_EN, normalise, query_language
+from bot.search.segment import Kind, segment
 from bot.search.topics import talk_topics
 
 REPO = Path(__file__).resolve().parent.parent
@@ -149,6 +151,27 @@ def test_a_real_english_word_is_not_taken_for_a_typo(engine: SearchEngine) -> No
     assert all(not slot.alternatives for slot in slots)
     assert texts(engine, "anyone have a good banana bread recipe") == []
     assert engine.plan("solitery").slots[0].alternatives  # a misspelling is still corrected
+
+
+def test_a_run_is_cut_where_the_passages_have_words() -> None:
+    lexicon = {"点数": Kind.WORD, "数据": Kind.WORD, "学会": Kind.WORD, "凉了": Kind.CHAT}
+    cut = segment("少喂点数据就学会", [False] * 8, lexicon.get, lambda text, kind: text != "点数", 6)
+    assert [w.text for w in cut] == ["数据", "学会"]  # read from the left, 点数 would hide 数据
+    assert [w.text for w in segment("要凉了", [False, False, True], lexicon.get, lambda t, k: True, 6)] == ["凉了"]
+    assert segment("点数", [False, True], lexicon.get, lambda t, k: True, 6) == []  # no filler inside a word
+
+
+def test_everyday_words_weigh_less_than_words_of_a_subject(engine: SearchEngine) -> None:
+    assert chinese_share("今天") < chinese_share("数据") < chinese_share("预训练") == 1.0
+    assert english_share(("good",)) < english_share(("enemi",)) <= english_share(("lstm",)) == 1.0
+    assert texts(engine, "who won the champions league final last night") == []  # not "my last good night"
+
+
+def test_a_question_naming_a_speaker_keeps_to_their_talks(engine: SearchEngine) -> None:
+    assert {h.passage.talk_id for h in engine.search("艾森豪威尔说了什么关于和平")} == {"eisenhower-farewell-1961"}
+    assert engine.plan("what did Eisenhower say about peace").names == {"eisenhow"}  # as stemmed
+    fallback = engine.search("Eisenhower on pre-training")  # their talk has no answer: every talk is searched
+    assert fallback and fallback[0].passage.talk_id == "ilya-neurips-2024"
 
 
 def test_a_repeated_word_is_one_unit_of_the_question(engine: SearchEngine) -> None:

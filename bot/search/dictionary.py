@@ -49,11 +49,6 @@ class Dictionary:
     thesaurus: dict[str, list[str]] = field(default_factory=dict)  # Chinese word → words of the same meaning
     english: frozenset[str] = frozenset()  # stems of every English word of the glosses: real words, not typos
 
-    @property
-    def longest(self) -> int:
-        """Characters of the longest Chinese word kept."""
-        return max((len(w) for w in self.glosses), default=0)
-
     def restricted(self, chinese_known: Callable[[str], bool], english_known: Callable[[str], bool]) -> Dictionary:
         """The part that can match: Chinese words some passage has, or whose glosses some passage has."""
         out = Dictionary(vocabulary=self.vocabulary, english=self.english)
@@ -70,27 +65,6 @@ class Dictionary:
             if kept_words:
                 out.words[key] = kept_words
         return out
-
-    def word_at(self, text: str, start: int) -> str | None:
-        """The longest dictionary word of two characters or more starting at text[start], if any."""
-        for size in range(min(MAX_WORD_CHARS, len(text) - start), 1, -1):
-            if text[start : start + size] in self.glosses or text[start : start + size] in self.thesaurus:
-                return text[start : start + size]
-        return None
-
-    def inside_words(self, run: str) -> list[bool]:
-        """For each character pair of a Chinese run, whether it lies inside one word (longest words first).
-
-        A pair across two words ("够大" in 数据够大) is mostly two words side by side, not a unit of meaning.
-        """
-        inside = [False] * max(len(run) - 1, 0)
-        start = 0
-        while start < len(run) - 1:
-            size = next((n for n in range(min(MAX_WORD_CHARS, len(run) - start), 1, -1)
-                         if run[start : start + n] in self.vocabulary), 1)
-            inside[start : start + size - 1] = [True] * (size - 1)
-            start += size
-        return inside
 
     def same_meaning(self, word: str) -> list[str]:
         """Other Chinese words of the same meaning, as the thesaurus groups them."""

@@ -86,15 +86,7 @@ def _read_colloquial() -> dict[str, list[str]]:
 
 # Colloquial and internet words (凉了, 币圈, 瞎编) and the standard wordings they stand for.
 COLLOQUIAL = _read_colloquial()
-_LONGEST_COLLOQUIAL = max((len(w) for w in COLLOQUIAL), default=0)
-
-
-def colloquial_at(text: str, start: int) -> str | None:
-    """The longest chat form (two characters or more) starting at text[start], if any."""
-    for size in range(min(_LONGEST_COLLOQUIAL, len(text) - start), 1, -1):
-        if text[start : start + size] in COLLOQUIAL:
-            return text[start : start + size]
-    return None
+LONGEST_COLLOQUIAL = max((len(w) for w in COLLOQUIAL), default=0)
 
 
 def fold(text: str) -> str:

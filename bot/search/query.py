@@ -16,15 +16,16 @@ from itertools import pairwise
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
+from bot.search.commonness import chinese_share, english_share
 from bot.search.cues import BECAUSE_ZH, QUESTION, WHY, asks_speaker_pattern
-from bot.search.dictionary import Dictionary
+from bot.search.dictionary import MAX_WORD_CHARS, Dictionary
 from bot.search.features import BIGRAM, UNIGRAM, WORD
 from bot.search.glossary import Glossary
 from bot.search.index import InvertedIndex
 from bot.search.normalise import (
     COLLOQUIAL,
+    LONGEST_COLLOQUIAL,
     STOPWORDS_EN,
-    colloquial_at,
     english_words,
     filler_mask,
     is_cjk,
@@ -32,6 +33,7 @@ from bot.search.normalise import (
     normalise,
     runs,
 )
+from bot.search.segment import Kind, inside, segment
 
 MAX_QUERY_CHARS = 256  # longer questions are matched on their first part; the rest adds nothing but time
 HOMOPHONE_QUALITY = 0.8  # a pair no passage has, matched by its sound (a pinyin typo)
@@ -93,6 +95,7 @@ class QueryPlan:
     cues: tuple[int, ...] = ()  # terms of the kind of passage the question asks for (a "why" wants a "because")
     asks_speaker: bool = False  # the question asks what the speaker answered or thinks
     asks_question: bool = False  # a question put to the bot, not a phrase to look up: the answer comes first
+    names: frozenset[str] = frozenset()  # speakers' names the question mentions (their talks are preferred)
     phrases: tuple[tuple[str, str], ...] = ()  # neighbouring English content words, worth more found together
 
     @property
@@ -128,6 +131,7 @@ class Planner:
         self._by_length: dict[int, list[str]] = {}
         for word in self.known_words:
             self._by_length.setdefault(len(word), []).append(word)
+        self._longest = max(glossary.longest_term, LONGEST_COLLOQUIAL, MAX_WORD_CHARS)
         self._wordings: dict[tuple[tuple[str, ...], float], list[Alternative]] = {}  # glossary lookups, kept
 
     # -- terms and weights -------------------------------------------------------------------------
@@ -175,8 +179,12 @@ class Planner:
 
     # -- Chinese --------------------------------------------------------------------------------------
 
-    def _pair_slot(self, pair: str, word: bool = True) -> Slot | None:
-        """A character pair: itself, or the pairs that sound the same (typos); None when too common."""
+    def _pair_slot(self, pair: str, word: bool = True, everyday: bool = True) -> Slot | None:
+        """A character pair: itself, or the pairs that sound the same (typos); None when too common.
+
+        An everyday word weighs less as evidence (commonness.py), unless `everyday` is off: the pair is part
+        of a longer word, whose own commonness counts.
+        """
         term = self.index.vocab.get(BIGRAM + pair)
         if term is not None:
             if self.index.df[term] > self.common:
@@ -188,9 +196,11 @@ class Planner:
                     for t in self.index.homophones(pair)
                     if t != term and self.index.df[t] <= self.common)
         unknown = self.unknown if word or not self.dictionary.vocabulary else self.unknown * BOUNDARY_SHARE
-        weight = float(self.index.idf[term]) if term is not None else (
-            max((float(self.index.idf[a.terms[0]]) for a in alts), default=unknown))
-        return Slot(weight, tuple(alts))
+        if not alts:
+            return Slot(unknown, ())
+        weight = float(self.index.idf[term]) if term is not None else max(float(self.index.idf[a.terms[0]])
+                                                                              for a in alts)
+        return Slot(weight * chinese_share(pair) if everyday else weight, tuple(alts))
 
     def _chinese(self, plan: QueryPlan, run: str, compact: list[str]) -> None:
         """A Chinese run: its glossary terms, then its other character pairs, and its characters."""
@@ -198,6 +208,7 @@ class Planner:
         for name in self.name_terms:
             for found in re.finditer(re.escape(name), run):
                 mask[found.start() : found.end()] = [True] * len(name)
+                plan.names |= {name}
         content = "".join(ch for ch, m in zip(run, mask, strict=True) if not m)
         compact.append(content)
         if len(run) == 1:
@@ -205,8 +216,7 @@ class Planner:
             plan.chars.extend(chars)
             plan.slots.extend(chars)
             return
-        claimed, translated = self._terms(plan, run, mask)
-        inside = self.dictionary.inside_words(run)
+        claimed, translated, within = self._terms(plan, run, mask)
         # Characters of a word matched in translation are not missed where the passage is in the other language.
         kept = "".join(ch for i, (ch, m) in enumerate(zip(run, mask, strict=True)) if not m and not translated[i])
         plan.chars.extend(slot for slot in map(self._char_slot, dict.fromkeys(kept)) if slot is not None)
@@ -219,7 +229,7 @@ class Planner:
                 if term is not None:
                     plan.extra[term] = plan.extra.get(term, 0.0) + FILLER_WEIGHT
                 continue
-            slot = self._pair_slot(pair, inside[i])
+            slot = self._pair_slot(pair, within[i])
             if slot is not None:
                 plan.slots.append(slot)
 
@@ -232,54 +242,59 @@ class Planner:
             return None
         return Slot(float(self.index.idf[term]), (Alternative(1.0, (term,)),))
 
-    def _terms(self, plan: QueryPlan, run: str, mask: list[bool]) -> tuple[list[bool], list[bool]]:
-        """Slots for the glossary and dictionary words of a run (longest first), in all their wordings.
+    def _kind(self, text: str) -> Kind | None:
+        """Whether a string is a word, and which kind wins: the talk's glossary, a chat form, the dictionary."""
+        if text in self.glossary.synonyms:
+            return Kind.TERM
+        if text in COLLOQUIAL:
+            return Kind.CHAT
+        if text in self.dictionary.glosses or text in self.dictionary.thesaurus:
+            return Kind.WORD
+        return Kind.PLAIN if text in self.dictionary.vocabulary else None
 
-        Returns which characters the words claimed, and which of those belong to a word that only its
-        translations or synonyms can match (no passage has it as written).
+    def _matchable(self, text: str) -> Kind | None:
+        """The kind of a word that has wordings the passages can match (PLAIN words only mark boundaries)."""
+        kind = self._kind(text)
+        return None if kind is Kind.PLAIN else kind
+
+    def _used(self, text: str, kind: Kind) -> bool:
+        """Whether the passages use a word as written (a talk's own and chat words count as used)."""
+        return kind in (Kind.TERM, Kind.CHAT) or all(
+            BIGRAM + text[i : i + 2] in self.index.vocab for i in range(len(text) - 1))
+
+    def _terms(self, plan: QueryPlan, run: str, mask: list[bool]) -> tuple[list[bool], list[bool], list[bool]]:
+        """Slots for the glossary, chat and dictionary words of a run, in all their wordings.
+
+        Returns which characters the words claimed, which of those belong to a word that only its
+        translations or synonyms can match (no passage has it as written), and which character pairs lie
+        inside a word of the run's best cut (segment.py).
         """
         claimed = [False] * len(run)
         translated = [False] * len(run)
-        start = 0
-        while start < len(run) - 1:
-            term = self.glossary.term_at(run, start)
-            chat = colloquial_at(run, start)
-            word = self.dictionary.word_at(run, start)
-            # The longest word wins; at equal length the talk's glossary, then chat forms, then the dictionary.
-            longest = max(len(term or ""), len(chat or ""), len(word or ""))
-            term = term if term is not None and len(term) == longest else None
-            chat = chat if term is None and chat is not None and len(chat) == longest else None
-            word = word if term is None and chat is None else None
-            found = term or chat or word
-            if found is None or (any if word else all)(mask[start : start + len(found)]):
-                start += 1
-                continue
-            end = start + len(found)
-            pairs = [p for p in (self._pair_slot(run[i : i + 2]) for i in range(start, end - 1)) if p]
+        words = segment(run, mask, self._matchable, self._used, self._longest)
+        for word in words:
+            found, start, end = word.text, word.start, word.end
+            pairs = [p for p in (self._pair_slot(run[i : i + 2], everyday=False) for i in range(start, end - 1)) if p]
             written = self._alternatives([found], 1.0)
-            if term is not None:
-                alts = [*written, *self._alternatives(self.glossary.synonyms[term], SYNONYM_QUALITY)]
-            elif chat is not None:
-                alts = [*written, *self._alternatives(COLLOQUIAL[chat], SYNONYM_QUALITY)]
+            if word.kind is Kind.TERM:
+                alts = [*written, *self._alternatives(self.glossary.synonyms[found], SYNONYM_QUALITY)]
+            elif word.kind is Kind.CHAT:
+                alts = [*written, *self._alternatives(COLLOQUIAL[found], SYNONYM_QUALITY)]
             else:
                 alts = [*written, *self._alternatives(self._glosses(found), DICTIONARY_QUALITY),
                         *self._alternatives(self.dictionary.same_meaning(found)[:MAX_SYNONYMS], THESAURUS_QUALITY),
                         *self._alternatives(self.dictionary.synonyms(found)[:MAX_SYNONYMS], DICTIONARY_SYNONYM)]
             if written and pairs:
                 weight = sum(p.weight for p in pairs) / len(pairs) * (1 + TERM_LENGTH_BONUS * (len(pairs) - 1))
-            elif alts:
+            elif alts and not (word.kind is Kind.TERM and not pairs):
                 weight = sum(map(self._term_weight, alts)) / len(alts)
                 translated[start:end] = [True] * len(found)
             else:
-                start += 1
                 continue
-            if term is not None and not pairs:
-                start += len(found)
-                continue
-            plan.slots.append(Slot(weight, tuple(alts)))
+            plan.slots.append(Slot(weight * chinese_share(found), tuple(alts)))
             claimed[start:end] = [True] * len(found)
-            start = end
-        return claimed, translated
+        # Word boundaries for the pairs left: any dictionary word counts, whether or not it can be matched.
+        return claimed, translated, inside(segment(run, mask, self._kind, self._used, self._longest), len(run))
 
     def _glosses(self, word: str) -> list[str]:
         """The English glosses of a Chinese dictionary word, as wordings."""
@@ -293,16 +308,17 @@ class Planner:
             return word
         if len(word) < 4 or not word.isalpha():
             return None
-        limit = 1 if len(word) < 9 else 2
+        limit = 1 if len(word) < 7 else 2  # a stem is shorter than what was typed (compromize → comprom)
         lengths = (len(word) - 1, len(word), len(word) + 1) if len(word) > 4 else (len(word),)
         pool = [w for n in lengths for w in self._by_length.get(n, [])] if len(word) < 6 else self.known_words
         match = process.extractOne(word, pool, scorer=OSA.distance, score_cutoff=limit)
         if match is not None:
             return str(match[0])
         # A misspelt long word often has a stem no word has ("hallucinatons"): match its start to a known stem.
-        for size in range(min(len(word) - 1, 12), 5, -1):
+        for size in range(min(len(word) - 1, 12), 4, -1):
             prefix = word[:size]
-            near = process.extractOne(prefix, self._by_length.get(size, []), scorer=OSA.distance, score_cutoff=1)
+            near = process.extractOne(prefix, self._by_length.get(size, []), scorer=OSA.distance,
+                                      score_cutoff=1 if size > 5 else 0)  # a short stem only as it stands
             if near is not None:
                 return str(near[0])
         return None
@@ -313,6 +329,7 @@ class Planner:
         A lone letter counts beside Chinese (X 轴) or inside a glossary phrase (x axis), but on its own in a
         Latin query it is markup or noise (`_x_`), never evidence.
         """
+        plan.names |= {w for w in words if w in self.name_words and len(w) > 2}  # not an initial ("d")
         words = [w for w in words if w not in self.name_words]
         fixed = [(w, 1.0) if w in STOPWORDS_EN or w in self._known or w in self.dictionary.english
                  else (self.correct(w) or w, CORRECTED_QUALITY) for w in words]  # real words are not typos
@@ -325,8 +342,11 @@ class Planner:
                 targets = self.glossary.phrases.get(key)
                 if targets and not (size == 1 and key[0] in STOPWORDS_EN):
                     quality = min(q for _, q in fixed[i : i + size])
-                    alts = self._alternatives([*targets, " ".join(key)], quality)
-                    weight = sum(map(self._term_weight, alts)) / len(alts) if alts else self.unknown_word
+                    # as written first; the glossary's wordings are translations, each a little less sure
+                    alts = [*self._alternatives([" ".join(key)], quality),
+                            *self._alternatives(targets, quality * SYNONYM_QUALITY)]
+                    weight = (sum(map(self._term_weight, alts)) / len(alts) * english_share(key) if alts
+                              else self.unknown_word)
                     plan.slots.append(Slot(weight, tuple(alts)))
                     compact.append(targets[0])
                     i += size
@@ -355,9 +375,9 @@ class Planner:
             if size == 2:
                 alts[:0] = self._alternatives([" ".join(key)], quality)
             if term is not None:
-                weight = self._weight((term,))
+                weight = self._weight((term,)) * english_share(key)
             elif alts:
-                weight = sum(map(self._term_weight, alts)) / len(alts)
+                weight = sum(map(self._term_weight, alts)) / len(alts) * english_share(key)
             else:
                 weight = self.unknown_word
             plan.slots.append(Slot(weight, tuple(alts)))
