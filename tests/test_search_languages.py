@@ -8,7 +8,7 @@ import pytest
 
 from bot.content.loader import ContentError, load_library, load_talk
 from bot.content.model import Library, split_sentences
-from bot.search.commonness import chinese_share, english_share
+from bot.search.commonness import chinese_share, chinese_zipf, english_share
 from bot.search.dictionary import parse
 from bot.search.engine import SearchEngine
 from bot.search.features import BIGRAM
@@ -153,12 +153,14 @@ def test_a_real_english_word_is_not_taken_for_a_typo(engine: SearchEngine) -> No
     assert engine.plan("solitery").slots[0].alternatives  # a misspelling is still corrected
 
 
-def test_a_run_is_cut_where_the_passages_have_words() -> None:
-    lexicon = {"点数": Kind.WORD, "数据": Kind.WORD, "学会": Kind.WORD, "凉了": Kind.CHAT}
-    cut = segment("少喂点数据就学会", [False] * 8, lexicon.get, lambda text, kind: text != "点数", 6)
+def test_a_run_is_cut_into_its_likeliest_words() -> None:
+    lexicon = {"点数": Kind.WORD, "数据": Kind.WORD, "学会": Kind.WORD, "投机": Kind.WORD, "机要": Kind.WORD,
+               "凉了": Kind.CHAT}
+    cut = segment("少喂点数据就学会", [False] * 8, lexicon.get, chinese_zipf, 6)
     assert [w.text for w in cut] == ["数据", "学会"]  # read from the left, 点数 would hide 数据
-    assert [w.text for w in segment("要凉了", [False, False, True], lexicon.get, lambda t, k: True, 6)] == ["凉了"]
-    assert segment("点数", [False, True], lexicon.get, lambda t, k: True, 6) == []  # no filler inside a word
+    assert [w.text for w in segment("银行和投机要", [False] * 6, lexicon.get, chinese_zipf, 6)] == ["投机"]
+    assert [w.text for w in segment("要凉了", [False, False, True], lexicon.get, chinese_zipf, 6)] == ["凉了"]
+    assert segment("点数", [False, True], lexicon.get, chinese_zipf, 6) == []  # no filler inside a word
 
 
 def test_everyday_words_weigh_less_than_words_of_a_subject(engine: SearchEngine) -> None:

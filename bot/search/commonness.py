@@ -54,6 +54,11 @@ def english_share(stems: tuple[str, ...] | list[str]) -> float:
     return max((_share(english.get(s, 0.0)) for s in stems), default=1.0)
 
 
+def chinese_zipf(word: str) -> float:
+    """How common a Chinese word or character is: log10 of its count per billion words (0 when unlisted)."""
+    return _tables()[1].get(word, 0.0)
+
+
 def chinese_share(word: str) -> float:
     """The weight share of a Chinese word or character pair; one no list has is rare and counts in full."""
     return _share(_tables()[1].get(word, 0.0))

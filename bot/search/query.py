@@ -16,7 +16,7 @@ from itertools import pairwise
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
-from bot.search.commonness import chinese_share, english_share
+from bot.search.commonness import chinese_share, chinese_zipf, english_share
 from bot.search.cues import BECAUSE_ZH, QUESTION, WHY, asks_speaker_pattern
 from bot.search.dictionary import MAX_WORD_CHARS, Dictionary
 from bot.search.features import BIGRAM, UNIGRAM, WORD
@@ -257,11 +257,6 @@ class Planner:
         kind = self._kind(text)
         return None if kind is Kind.PLAIN else kind
 
-    def _used(self, text: str, kind: Kind) -> bool:
-        """Whether the passages use a word as written (a talk's own and chat words count as used)."""
-        return kind in (Kind.TERM, Kind.CHAT) or all(
-            BIGRAM + text[i : i + 2] in self.index.vocab for i in range(len(text) - 1))
-
     def _terms(self, plan: QueryPlan, run: str, mask: list[bool]) -> tuple[list[bool], list[bool], list[bool]]:
         """Slots for the glossary, chat and dictionary words of a run, in all their wordings.
 
@@ -271,7 +266,7 @@ class Planner:
         """
         claimed = [False] * len(run)
         translated = [False] * len(run)
-        words = segment(run, mask, self._matchable, self._used, self._longest)
+        words = segment(run, mask, self._matchable, chinese_zipf, self._longest)
         for word in words:
             found, start, end = word.text, word.start, word.end
             pairs = [p for p in (self._pair_slot(run[i : i + 2], everyday=False) for i in range(start, end - 1)) if p]
@@ -294,7 +289,7 @@ class Planner:
             plan.slots.append(Slot(weight * chinese_share(found), tuple(alts)))
             claimed[start:end] = [True] * len(found)
         # Word boundaries for the pairs left: any dictionary word counts, whether or not it can be matched.
-        return claimed, translated, inside(segment(run, mask, self._kind, self._used, self._longest), len(run))
+        return claimed, translated, inside(segment(run, mask, self._kind, chinese_zipf, self._longest), len(run))
 
     def _glosses(self, word: str) -> list[str]:
         """The English glosses of a Chinese dictionary word, as wordings."""

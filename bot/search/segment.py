@@ -1,14 +1,13 @@
 """Cutting a run of Chinese characters into words, for any talk.
 
 Chinese has no spaces, and reading words greedily from the left goes wrong where a word ends inside the
-next one: 少喂点数据 read from the left gives 点数 ("points") and loses 数据 ("data"). Here the whole run
-is cut at once (dynamic programming), choosing, in this order:
-1. the fewest pieces (words and lone characters): long words, as a reader takes them;
-2. among those, the most words the passages use (the talks' own vocabulary breaks ties: 数据, not 点数);
-3. then the fewest lone characters;
-4. then, as reading from the right does best in Chinese, the cut whose last words are the longer ones.
-Question and filler characters (the mask) never sit inside a dictionary word; a glossary term or a chat
-form may hold some, as long as it is not made of them alone (凉了 is a chat form though 了 is filler).
+next one: 少喂点数据 read from the left gives 点数 ("points") and loses 数据 ("data"); 投机要 gives 机要
+and loses 投机. Here the whole run is cut at once (dynamic programming) into the most likely sequence of
+words, each word as likely as it is common in everyday Chinese (a unigram model on the wordfreq list, as
+Chinese segmenters do): 点 + 数据 is far likelier than 点数 + 据. A word of the lexicon that the list lacks
+counts as a rare word; a talk's glossary term or a chat form as a fairly common one, since the question
+uses it on purpose. Question and filler characters (the mask) never sit inside a dictionary word; a
+glossary term or a chat form may hold some, as long as it is not made of them alone (凉了).
 """
 
 from __future__ import annotations
@@ -45,28 +44,35 @@ def _allowed(kind: Kind, mask: Sequence[bool]) -> bool:
     return not all(mask) if kind in (Kind.TERM, Kind.CHAT) else not any(mask)
 
 
-def segment(run: str, mask: Sequence[bool], kind_of: Callable[[str], Kind | None],
-            used: Callable[[str, Kind], bool], longest: int) -> list[Word]:
-    """The words (two characters or more) of the best cut of a run, in order; lone characters are left out.
+ZIPF_OF_ONE = 9.0  # Zipf frequency is log10 of a word's count per billion words: a word's log10 chance is zipf − 9
+WORD_FLOOR = 2.5  # a dictionary word the frequency list lacks: rare
+TERM_FLOOR = 4.0  # a glossary term or chat form the list lacks: the question chose it, so it is no rare accident
+CHAR_FLOOR = 2.0  # a lone character the list lacks
 
-    `kind_of` says whether a string is a word and of which kind; `used` whether the passages use it.
+
+def segment(run: str, mask: Sequence[bool], kind_of: Callable[[str], Kind | None],
+            zipf: Callable[[str], float], longest: int) -> list[Word]:
+    """The words (two characters or more) of the most likely cut of a run, in order; lone characters left out.
+
+    `kind_of` says whether a string is a word and of which kind; `zipf` how common a word or character is in
+    everyday Chinese (0 when unknown).
     """
     size = len(run)
-    # best[i]: (pieces, -words used, lone characters) of the best cut of run[:i], and its last word
-    best: list[tuple[tuple[int, int, int], Word | None]] = [((0, 0, 0), None)]
+    # best[i]: log10 chance of the best cut of run[:i], and its last word (None: a lone character)
+    best: list[tuple[float, Word | None]] = [(0.0, None)]
     for end in range(1, size + 1):
-        (pieces, unused, lone), _ = best[end - 1]
-        choice: tuple[tuple[int, int, int], Word | None] = ((pieces + 1, unused, lone + 1), None)
+        choice: tuple[float, Word | None] = (best[end - 1][0] + max(zipf(run[end - 1]), CHAR_FLOOR) - ZIPF_OF_ONE,
+                                             None)
         for length in range(2, min(longest, end) + 1):
             start = end - length
             text = run[start:end]
             kind = kind_of(text)
             if kind is None or not _allowed(kind, mask[start:end]):
                 continue
-            (pieces, unused, lone), _ = best[start]
-            key = (pieces + 1, unused - used(text, kind), lone)
-            if key <= choice[0]:  # a tie goes to the word ending here, the longer the better (as read from the right)
-                choice = (key, Word(start, text, kind))
+            floor = TERM_FLOOR if kind in (Kind.TERM, Kind.CHAT) else WORD_FLOOR
+            chance = best[start][0] + max(zipf(text), floor) - ZIPF_OF_ONE
+            if chance >= choice[0]:
+                choice = (chance, Word(start, text, kind))
         best.append(choice)
     words: list[Word] = []
     end = size
