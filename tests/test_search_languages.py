@@ -11,8 +11,8 @@ from bot.content.model import Library, split_sentences
 from bot.search.commonness import chinese_share, chinese_zipf, english_share
 from bot.search.dictionary import parse
 from bot.search.engine import SearchEngine
-from bot.search.features import BIGRAM
-from bot.search.normalise import FILLERS_ZH, STOPWORDS_EN, normalise, query_language
+from bot.search.features import BIGRAM, run_features
+from bot.search.normalise import FILLERS_ZH, STOPWORDS_EN, normalise, query_language, stem
 from bot.search.segment import Kind, segment
 from bot.search.topics import talk_topics
 
@@ -174,6 +174,11 @@ def test_a_question_naming_a_speaker_keeps_to_their_talks(engine: SearchEngine) 
     assert engine.plan("what did Eisenhower say about peace").names == {"eisenhow"}  # as stemmed
     fallback = engine.search("Eisenhower on pre-training")  # their talk has no answer: every talk is searched
     assert fallback and fallback[0].passage.talk_id == "ilya-neurips-2024"
+
+
+def test_a_hyphenated_word_is_found_written_whole_too() -> None:
+    assert run_features("viet-nam") == ["w:viet", "w:nam", "w:vietnam"]
+    assert run_features("pre-training")[-1] == "w:" + stem("pretraining") and run_features("today's") == ["w:today", "w:s"]
 
 
 def test_a_repeated_word_is_one_unit_of_the_question(engine: SearchEngine) -> None:
