@@ -29,19 +29,19 @@ TALKS = REPO / "tests" / "talks"
 
 # Measured when these floors were set, a hair lower: (hit@1, hit@3) per kind, reject for off-topic ones.
 FLOORS: dict[Path, dict[str, tuple[float, float] | float]] = {
-    QUERIES: {"english": (0.96, 0.99), "exact": (0.99, 0.99), "paraphrase": (0.84, 0.96),
-              "traditional": (0.86, 0.93), "typo": (0.99, 0.99), "all": (0.93, 0.98), "negative": 0.99},
+    QUERIES: {"english": (0.99, 0.99), "exact": (0.99, 0.99), "paraphrase": (0.84, 0.96),
+              "traditional": (0.93, 0.93), "typo": (0.99, 0.99), "all": (0.95, 0.98), "negative": 0.99},
     HOLDOUT: {"english": (0.99, 0.99), "exact": (0.99, 0.99), "paraphrase": (0.54, 0.63),
               "traditional": (0.99, 0.99), "typo": (0.85, 0.99), "all": (0.84, 0.89), "negative": 0.99},
-    COLLOQUIAL: {"colloquial": (0.77, 0.87), "all": (0.77, 0.87), "negative": 0.99},
+    COLLOQUIAL: {"colloquial": (0.74, 0.89), "all": (0.74, 0.89), "negative": 0.99},
     EISENHOWER: {"english": (0.91, 0.99), "exact": (0.99, 0.99), "typo": (0.99, 0.99), "chinese": (0.62, 0.75),
                  "all": (0.89, 0.96), "negative": 0.99},
-    CHAT: {"chat": (0.44, 0.62), "all": (0.44, 0.62), "negative": 0.99},
-    ROOSEVELT: {"english": (0.16, 0.20), "exact": (0.99, 0.99), "typo": (0.83, 0.99), "chinese": (0.16, 0.16),
-                "all": (0.38, 0.42), "negative": 0.99},
-    GROUPCHAT: {"colloquial": (0.59, 0.64), "all": (0.59, 0.64), "negative": 0.99},
-    JOHNSON: {"english": (0.79, 0.89), "exact": (0.99, 0.99), "typo": (0.99, 0.99), "chinese": (0.19, 0.19),
-              "all": (0.77, 0.84), "negative": 0.99},
+    CHAT: {"chat": (0.39, 0.59), "all": (0.39, 0.59), "negative": 0.99},
+    ROOSEVELT: {"english": (0.16, 0.20), "exact": (0.99, 0.99), "typo": (0.83, 0.99), "chinese": (0.33, 0.33),
+                "all": (0.40, 0.45), "negative": 0.99},
+    GROUPCHAT: {"colloquial": (0.57, 0.64), "all": (0.57, 0.64), "negative": 0.99},
+    JOHNSON: {"english": (0.83, 0.93), "exact": (0.99, 0.99), "typo": (0.99, 0.99), "chinese": (0.19, 0.19),
+              "all": (0.79, 0.86), "negative": 0.99},
 }
 CALIBRATION_SETS = (QUERIES, COLLOQUIAL, EISENHOWER)  # two talks, three kinds of asking
 

@@ -204,18 +204,18 @@ def test_an_audience_question_brings_the_answer(engine: SearchEngine) -> None:
     assert engine.search("自动纠正将会成为未来模型的核心特性之一", speaker_only=True)[0].passage.role == "speaker"
 
 
-@pytest.mark.parametrize("question", ["自动纠正会成为未来模型的核心特性吗?", "自动纠正会不会成为未来模型的核心特性",
-                                      "will autocorrect be a core feature of future models"])
-def test_a_question_put_to_the_bot_gets_the_answer_before_the_audience_question(engine: SearchEngine,
-                                                                               question: str) -> None:
+@pytest.mark.parametrize("question", ["他怎么看自动纠正会成为未来模型的核心特性",
+                                      "自动纠正会成为核心特性吗,他怎么回答的",
+                                      "does he think autocorrect will be a core feature of future models"])
+def test_asking_what_the_speaker_answered_gets_the_answer_first(engine: SearchEngine, question: str) -> None:
     hits = engine.search(question)
     assert [h.passage.role for h in hits[:2]] == ["speaker", "questioner"]
     assert hits[0].passage.text.startswith("是的") and hits[0].score == hits[1].score
 
 
-def test_a_question_is_told_from_a_phrase(engine: SearchEngine) -> None:
-    assert engine.plan("预训练为啥会结束").asks_question and engine.plan("what did he say about data?").asks_question
-    assert not engine.plan("预训练时代").asks_question and not engine.plan("military-industrial complex").asks_question
+def test_an_answer_is_found_past_a_question_of_several_paragraphs(engine: SearchEngine) -> None:
+    hits = engine.search("未来,你认为如果模型具备推理能力,它能自己纠正错误吗")  # a question of two paragraphs
+    assert hits[0].passage.role == "questioner" and hits[1].passage.text.startswith("是的")
 
 
 # -- topics ----------------------------------------------------------------------------------------------

@@ -10,11 +10,6 @@ from bot.search.normalise import normalise
 # Answer-type cues: a "why" question is answered by a passage that gives a reason; a question about
 # what "he" answered or thinks is answered by the speaker rather than by the person asking him.
 WHY = re.compile(r"为什么|为何|原因|\bwhy\b")
-# A question put to the bot (rather than a phrase to look up) wants the speaker's answer before the audience
-# question it answers: a question mark, a Chinese question word or particle, or an English question opening.
-QUESTION = re.compile(r"[?？]|吗|呢|什么|怎么|为什么|如何|是否|能不能|会不会|要不要|有没有|啥|咋|哪"
-                      r"|^\W*(?:what|why|how|can|could|do|does|did|is|are|was|were|will|would|should|who|which|when"
-                      r"|where|has|have)\b")
 BECAUSE_ZH = ("因为", "原因", "所以", "为什")  # a passage that gives the reason, or asks the same "why"
 _PRONOUNS_ZH = "他|她|ta"
 _PRONOUNS_EN = "he|she|they"

@@ -50,6 +50,9 @@ CANDIDATES = 32  # passages re-scored with characters and fuzzy similarity
 RELATED_SHARE = 0.75  # after the first result, weaker ones down to this share of the threshold are shown too
 CHAR_SHARE = 0.35  # weight of character-level coverage beside word-level coverage
 CUE_BONUS = 0.05  # ranking bonus for a passage of the kind the question asks for (see query.py)
+QUESTION_PARAGRAPHS = 3  # an audience question may run on over this many more paragraphs before the answer
+ANSWER_PARAGRAPHS = 1  # an answer that opens with a short paragraph ("Yes, it will.") brings the next one too
+SHORT_ANSWER = 40  # characters of a paragraph too short to be the whole answer
 PHRASE_BONUS = 0.1  # ranking bonus for a passage with all of the query's neighbouring English words side by side
 
 FloatArray = npt.NDArray[np.float32]
@@ -164,25 +167,44 @@ class SearchEngine:
             return None
         return np.isin(self._talk_of, list(named))
 
-    def _with_answers(self, ranked: list[tuple[float, int]], mask: npt.NDArray[np.bool_] | None,
-                      answer_first: bool = False) -> list[tuple[float, int]]:
-        """An audience question comes with the speaker's answer (the next paragraph), as sure as the question.
+    def _answer(self, doc: int, mask: npt.NDArray[np.bool_] | None) -> list[int]:
+        """The speaker's answer to an audience question: the speaker's next paragraph in the same section,
+        past the rest of a question of several paragraphs, with the one after it when it opens short ("Yes.")."""
+        if self.passages[doc].role not in ("questioner", "host"):
+            return []
+        here = self.passages[doc]
+        answer: list[int] = []
+        for number in range(doc + 1, min(doc + 1 + QUESTION_PARAGRAPHS + ANSWER_PARAGRAPHS, len(self.passages))):
+            passage = self.passages[number]
+            if passage.talk_id != here.talk_id or passage.section != here.section or (mask is not None
+                                                                                     and not mask[number]):
+                break
+            if not self._speaker[number]:
+                if answer:
+                    break
+                continue
+            answer.append(number)
+            if len(passage.text) >= SHORT_ANSWER or len(answer) == ANSWER_PARAGRAPHS:
+                break
+        return answer
 
-        The answer follows the question found by a phrase, and comes before it for a question put to the bot.
+    def _with_answers(self, ranked: list[tuple[float, int]], mask: npt.NDArray[np.bool_] | None,
+                      plan: QueryPlan | None = None) -> list[tuple[float, int]]:
+        """An audience question comes with the speaker's answer, as sure as the question.
+
+        The answer follows the question, and comes before it when the query asks what the speaker answered
+        or thinks ("他怎么看", "what did he answer").
         """
         out: list[tuple[float, int]] = []
         placed: set[int] = set()
         for conf, doc in ranked:
             if doc in placed:
                 continue
-            answer = doc + 1
-            answered = (self.passages[doc].role in ("questioner", "host") and answer < len(self.passages)
-                        and self._speaker[answer] and answer not in placed and (mask is None or mask[answer])
-                        and self.passages[answer].talk_id == self.passages[doc].talk_id
-                        and self.passages[answer].section == self.passages[doc].section)
-            pair = [answer, doc] if answered and answer_first else [doc, answer] if answered else [doc]
-            out.extend((conf, d) for d in pair)
-            placed.update(pair)
+            answer = [number for number in self._answer(doc, mask) if number not in placed]
+            answer_first = plan is not None and plan.asks_speaker
+            group = [*answer, doc] if answer_first else [doc, *answer]
+            out.extend((conf, d) for d in group)
+            placed.update(group)
         return out
 
     def _phrase_shares(self, plan: QueryPlan, docs: list[int]) -> list[float]:
@@ -219,10 +241,10 @@ class SearchEngine:
         ranked = []
         named = self._named_talks(plan) if talk is None else None
         if named is not None:  # "what did Eisenhower say about …": that speaker's talks, if they have an answer
-            ranked = self._with_answers(self._ranked(plan, named, offset + limit * 3), named, plan.asks_question)
+            ranked = self._with_answers(self._ranked(plan, named, offset + limit * 3), named, plan)
             mask = named if ranked and ranked[0][0] >= min_confidence else None
         if mask is not named or named is None:
-            ranked = self._with_answers(self._ranked(plan, mask, offset + limit * 3), mask, plan.asks_question)
+            ranked = self._with_answers(self._ranked(plan, mask, offset + limit * 3), mask, plan)
         if speaker_only:  # (a question that matches still brings its answer)
             ranked = [(conf, doc) for conf, doc in ranked if self._speaker[doc]]
         if not ranked or ranked[0][0] < min_confidence:

@@ -17,7 +17,7 @@ from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
 from bot.search.commonness import chinese_share, chinese_zipf, english_share
-from bot.search.cues import BECAUSE_ZH, QUESTION, WHY, asks_speaker_pattern
+from bot.search.cues import BECAUSE_ZH, WHY, asks_speaker_pattern
 from bot.search.dictionary import MAX_WORD_CHARS, Dictionary
 from bot.search.features import BIGRAM, UNIGRAM, WORD
 from bot.search.glossary import Glossary
@@ -94,7 +94,6 @@ class QueryPlan:
     compact: str = ""  # the query's content, for the fuzzy comparison
     cues: tuple[int, ...] = ()  # terms of the kind of passage the question asks for (a "why" wants a "because")
     asks_speaker: bool = False  # the question asks what the speaker answered or thinks
-    asks_question: bool = False  # a question put to the bot, not a phrase to look up: the answer comes first
     names: frozenset[str] = frozenset()  # speakers' names the question mentions (their talks are preferred)
     phrases: tuple[tuple[str, str], ...] = ()  # neighbouring English content words, worth more found together
 
@@ -404,7 +403,6 @@ class Planner:
         if WHY.search(text):
             plan.cues = tuple(t for t in (self._term(BIGRAM + w) for w in BECAUSE_ZH) if t is not None)
         plan.asks_speaker = self._asks_speaker.search(text) is not None
-        plan.asks_question = plan.asks_speaker or QUESTION.search(text) is not None
         return plan
 
 
