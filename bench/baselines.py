@@ -30,11 +30,12 @@ REPO = Path(__file__).resolve().parent.parent
 CALIBRATION = REPO / "tests" / "eval" / "queries.jsonl"
 EVAL = REPO / "tests" / "eval"
 DEFAULT_FILES = (CALIBRATION, *(EVAL / f"{name}.jsonl" for name in ("holdout", "colloquial", "eisenhower", "chat",
-                                                                    "roosevelt")))
+                                                                    "groupchat", "roosevelt", "johnson")))
 TEST_TALKS = REPO / "tests" / "talks"  # evaluation talks loaded beside the shipped ones
 METHODS = ("rapidfuzz WRatio", "FTS5 bm25 (trigram zh, porter en)", "this engine")
 
 Scored = Callable[[str], list[tuple[str, float]]]  # a query → (text, score) best first
+Searcher = Callable[[str], list[str]]  # a query → the texts of its top results, empty when rejected
 
 
 def wratio(texts: Sequence[str]) -> Scored:
@@ -67,7 +68,7 @@ def threshold_for(scored: Scored, queries: Sequence[LabelledQuery]) -> float:
     return calibrate(right, off_topic)
 
 
-def searchers(content: Path, extra: Sequence[Path] = ()) -> tuple[dict[str, Callable[[str], list[str]]], float]:
+def searchers(content: Path, extra: Sequence[Path] = ()) -> tuple[dict[str, Searcher], float]:
     """The three searchers (query → texts of the top 3, empty when rejected) and WRatio's threshold."""
     library = Library([t for folder in (content, *extra) for t in load_library(folder).talks])
     texts = [p.text for p in library.passages]
