@@ -31,7 +31,8 @@ from bot.search.features import BIGRAM, WORD
 from bot.search.glossary import Glossary
 from bot.search.index import load_or_build
 from bot.search.normalise import STOPWORDS_EN, english_words, fold, has_cjk, normalise, runs
-from bot.search.query import MAX_QUERY_CHARS, Planner, QueryPlan
+from bot.search.plan import QueryPlan
+from bot.search.query import MAX_QUERY_CHARS, Planner
 from bot.search.scoring import Scorer
 
 __all__ = ["MAX_QUERY_CHARS", "MIN_CONFIDENCE", "SUGGEST_CONFIDENCE", "Hit", "QueryPlan", "SearchEngine"]

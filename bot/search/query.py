@@ -1,16 +1,15 @@
-"""Query analysis: a query becomes weighted slots, each matched by any of its alternative wordings.
+"""Query analysis: query text becomes a QueryPlan (plan.py) against one index, glossary and dictionary.
 
-A slot is one unit of meaning of the query: a Chinese character pair, a glossary term, an English word or
-phrase. Its weight is its rarity in the passages (idf), so rare terms count more and question words count
-little. Each alternative is a set of index terms (a wording, a translation, a homophone for a typo) with a
-quality; a passage earns, per slot, the best alternative's quality times the share of its terms it contains.
+Chinese runs are cut into words (segment.py) and matched as written, through the glossary, chat forms, the
+dictionary's translations and the thesaurus's words of the same meaning, as same-sounding pairs (pinyin
+typos) and as character pairs; Latin words through the glossary, their Chinese translations and typo
+correction. Everyday words weigh less (commonness.py); question and filler words next to nothing.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from itertools import pairwise
 
 from rapidfuzz import process
@@ -33,6 +32,7 @@ from bot.search.normalise import (
     normalise,
     runs,
 )
+from bot.search.plan import PARTIAL_POWER, Alternative, QueryPlan, Slot, distinct
 from bot.search.segment import Kind, inside, segment
 
 MAX_QUERY_CHARS = 256  # longer questions are matched on their first part; the rest adds nothing but time
@@ -45,7 +45,6 @@ BOUNDARY_SHARE = 0.3  # of that, for an unknown pair across two dictionary words
 UNKNOWN_WORD_SHARE = 1.0  # an English word neither the glossary nor any passage knows: likely off-topic
 FILLER_WEIGHT = 0.15  # ranking weight of question and filler words (they never count towards coverage)
 TERM_LENGTH_BONUS = 0.5  # a glossary term of n pairs weighs like 1 + (n-1)/2 pairs: specific, but not n times over
-PARTIAL_POWER = 2.0  # a wording found only in part earns (share found) ** this: a term counts when it is whole
 MIN_REACHABLE = 0.5  # wordings that could earn less than this (most of their pairs unknown) are not tried
 DICTIONARY_QUALITY = 0.85  # a word matched through its dictionary translation (the other language)
 TRANSLATED_QUALITY = 0.7  # an English word matched through one of its Chinese renderings (each only a guess)
@@ -61,51 +60,6 @@ _NUMBER = re.compile(r"[0-9]+(?:\.[0-9]+)?")
 # A statement of code (SQL) pasted as a question: it names no topic, whatever words it happens to use.
 _CODE = re.compile(r"^\W*(?:select|insert|update|delete|drop|create|alter|union|exec)\b.*"
                    r"\b(?:from|into|table|set|where|values)\b", re.S)
-
-
-@dataclass(frozen=True, slots=True)
-class Alternative:
-    """One way a slot can be matched: each of its `parts` found earns an equal share of `quality`.
-
-    `terms` are the parts some passage has; parts no passage has can never be found, so they only
-    lower the share of the others.
-    """
-
-    quality: float
-    terms: tuple[int, ...]
-    parts: int = 1
-
-
-@dataclass(slots=True)
-class Slot:
-    """A weighted unit of the query and the ways it can be matched."""
-
-    weight: float
-    alternatives: tuple[Alternative, ...]
-
-
-@dataclass
-class QueryPlan:
-    """A query turned into weighted slots: word-level ones, character-level ones, and ranking-only terms."""
-
-    slots: list[Slot] = field(default_factory=list)
-    chars: list[Slot] = field(default_factory=list)
-    extra: dict[int, float] = field(default_factory=dict)  # filler terms: ranking weight only
-    compact: str = ""  # the query's content, for the fuzzy comparison
-    cues: tuple[int, ...] = ()  # terms of the kind of passage the question asks for (a "why" wants a "because")
-    asks_speaker: bool = False  # the question asks what the speaker answered or thinks
-    names: frozenset[str] = frozenset()  # speakers' names the question mentions (their talks are preferred)
-    phrases: tuple[tuple[str, str], ...] = ()  # neighbouring English content words, worth more found together
-
-    @property
-    def total(self) -> float:
-        """Weight of the word-level slots."""
-        return sum(s.weight for s in self.slots)
-
-    @property
-    def empty(self) -> bool:
-        """True when the query holds nothing to search for (only punctuation, emoji or spaces)."""
-        return not self.slots and not self.chars and not self.extra
 
 
 class Planner:
@@ -398,25 +352,9 @@ class Planner:
         self._latin(plan, words, compact, lone_letters=bool(compact))
         if not plan.chars and all(_NUMBER.fullmatch(word) for word in compact):
             return QueryPlan()  # only numbers ("1", "3.5"): nothing to search for
-        plan.slots = _distinct(plan.slots)
+        plan.slots = distinct(plan.slots)
         plan.compact = "".join(compact)[:64]
         if WHY.search(text):
             plan.cues = tuple(t for t in (self._term(BIGRAM + w) for w in BECAUSE_ZH) if t is not None)
         plan.asks_speaker = self._asks_speaker.search(text) is not None
         return plan
-
-
-def _distinct(slots: list[Slot]) -> list[Slot]:
-    """Slots whose wordings an earlier slot already has lose them: one word of a passage is evidence once.
-
-    ("best pizza topping": best and top both translate to 顶级; a passage with 顶级 answers one of them.)
-    """
-    seen: set[tuple[int, ...]] = set()
-    out: list[Slot] = []
-    for slot in slots:
-        if slot.alternatives and slot in out:
-            continue  # the same word twice ("first things first") is one unit of the question, not two
-        alts = tuple(a for a in slot.alternatives if a.terms not in seen)
-        seen.update(a.terms for a in slot.alternatives)
-        out.append(slot if len(alts) == len(slot.alternatives) else Slot(slot.weight, alts))
-    return out

@@ -14,7 +14,7 @@ import numpy as np
 import numpy.typing as npt
 
 from bot.search.index import InvertedIndex
-from bot.search.query import PARTIAL_POWER, Alternative, QueryPlan, Slot
+from bot.search.plan import PARTIAL_POWER, Alternative, QueryPlan, Slot
 
 FloatArray = npt.NDArray[np.float32]
 IntArray = npt.NDArray[np.int32]
