@@ -93,14 +93,19 @@ def test_chinese_questions_find_the_english_talk(engine: SearchEngine) -> None:
     assert "disappointment" in " ".join(texts(engine, "他为什么对裁军感到失望"))
 
 
-def test_english_words_find_a_chinese_talk_without_glossary(tmp_path: Path) -> None:
+def plain_chinese_talk(folder: Path, first: str) -> SearchEngine:
+    """An engine over one Chinese talk without glossary: the seed's header, three short paragraphs."""
     seed = (REPO / "content" / "ilya-neurips-2024.md").read_text(encoding="utf-8")
     header = seed[: seed.index("## Key points")].replace("id: ilya-neurips-2024", "id: plain-zh")
     header = header.replace("aliases: ilya; sutskever; neurips-2024", "aliases: plain")
-    body = ("## Key points\n\n- 裁军\n\n## Talk\n\n我们讨论了裁军和意识形态的问题。\n\n"
+    body = (f"## Key points\n\n- {first[:2]}\n\n## Talk\n\n{first}\n\n"
             "今天的天气很好,我们去公园散步。\n\n他们在研究新的电池材料。\n")
-    (tmp_path / "plain.md").write_text(header + body, encoding="utf-8")
-    engine = SearchEngine(load_library(tmp_path), None)
+    (folder / "plain.md").write_text(header + body, encoding="utf-8")
+    return SearchEngine(load_library(folder), None)
+
+
+def test_english_words_find_a_chinese_talk_without_glossary(tmp_path: Path) -> None:
+    engine = plain_chinese_talk(tmp_path, "我们讨论了裁军和意识形态的问题。")
     hits = engine.search("disarmament and ideology")
     assert hits and "裁军" in hits[0].passage.text
 
@@ -126,13 +131,7 @@ def test_a_chat_form_ending_in_a_particle_still_counts(engine: SearchEngine) -> 
 
 
 def test_a_thesaurus_synonym_finds_other_wording(tmp_path: Path) -> None:
-    seed = (REPO / "content" / "ilya-neurips-2024.md").read_text(encoding="utf-8")
-    header = seed[: seed.index("## Key points")].replace("id: ilya-neurips-2024", "id: plain-zh")
-    header = header.replace("aliases: ilya; sutskever; neurips-2024", "aliases: plain")
-    body = ("## Key points\n\n- 会议\n\n## Talk\n\n会议在晚上九点结束,大家各自回家。\n\n"
-            "今天的天气很好,我们去公园散步。\n\n他们在研究新的电池材料。\n")
-    (tmp_path / "plain.md").write_text(header + body, encoding="utf-8")
-    engine = SearchEngine(load_library(tmp_path), None)
+    engine = plain_chinese_talk(tmp_path, "会议在晚上九点结束,大家各自回家。")
     assert "结束" in engine.dictionary.same_meaning("收尾")  # Cilin: 收尾 and 结束 are one meaning
     ended = engine.index.vocab[BIGRAM + "结束"]
     assert any(ended in alt.terms for slot in engine.plan("大家几点收尾").slots for alt in slot.alternatives)
