@@ -13,7 +13,7 @@ import logging
 import math
 from functools import lru_cache
 
-from bot.search.normalise import stem
+from bot.search.normalise import stems
 
 log = logging.getLogger(__name__)
 
@@ -40,12 +40,16 @@ def _tables() -> tuple[dict[str, float], dict[str, float]]:
         log.warning("word frequencies unavailable (%s); everyday words weigh like rare ones", exc)
         return {}, {}
     english: dict[str, float] = {}
-    for word, frequency in english_words.items():
-        if word.isascii() and word.isalpha():
-            key = stem(word)
-            english[key] = max(english.get(key, 0.0), frequency)
+    words = [w for w in english_words if w.isascii() and w.isalpha()]
+    for word, key in zip(words, stems(words), strict=True):
+        english[key] = max(english.get(key, 0.0), english_words[word])
     to_zipf = {w: math.log10(f * 1e9) for w, f in chinese_words.items() if f > 0}
     return {s: math.log10(f * 1e9) for s, f in english.items() if f > 0}, to_zipf
+
+
+def load() -> None:
+    """Read the frequency lists now (a search engine does, so that no question waits for them)."""
+    _tables()
 
 
 def english_share(stems: tuple[str, ...] | list[str]) -> float:

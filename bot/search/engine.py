@@ -26,6 +26,7 @@ import numpy.typing as npt
 from rapidfuzz import fuzz
 
 from bot.content.model import Library, Passage, Quote
+from bot.search import commonness
 from bot.search.dictionary import Dictionary, for_corpus
 from bot.search.features import BIGRAM, WORD
 from bot.search.glossary import Glossary
@@ -98,6 +99,7 @@ class SearchEngine:
         # The weight of one pair found in a single passage: what a chance match weighs at most.
         self._chance = float(np.log1p((max(len(self.passages), 1) - 0.5) / 1.5))
         self.scorer = Scorer(self.index)
+        commonness.load()
 
     def _dictionary(self) -> Dictionary:
         """CC-CEDICT cut down to the words and glosses these passages can match."""

@@ -130,6 +130,11 @@ def stem(word: str) -> str:
     return str(_STEMMER.stemWord(word)) if word.isalpha() else word
 
 
+def stems(words: list[str]) -> list[str]:
+    """The Snowball stems of many alphabetic words at once (as stem() gives them, without its cache)."""
+    return [str(s) for s in _STEMMER.stemWords(words)]
+
+
 # English words that carry no meaning for search, as written and as stemmed ("does" → "doe").
 STOPWORDS_EN = frozenset({*_STOPWORDS, *(stem(w) for w in _STOPWORDS)})
 
