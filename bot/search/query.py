@@ -201,14 +201,9 @@ class Planner:
             return Kind.TERM
         if text in COLLOQUIAL:
             return Kind.CHAT
-        if text in self.dictionary.glosses or text in self.dictionary.thesaurus:
-            return Kind.WORD
-        return Kind.PLAIN if text in self.dictionary.vocabulary else None
-
-    def _matchable(self, text: str) -> Kind | None:
-        """The kind of a word that has wordings the passages can match (PLAIN words only mark boundaries)."""
-        kind = self._kind(text)
-        return None if kind is Kind.PLAIN else kind
+        if text not in self.dictionary.vocabulary:  # most strings of a run: no word at all
+            return None
+        return Kind.WORD if text in self.dictionary.glosses or text in self.dictionary.thesaurus else Kind.PLAIN
 
     def _terms(self, plan: QueryPlan, run: str, mask: list[bool]) -> tuple[list[bool], list[bool], list[bool]]:
         """Slots for the glossary, chat and dictionary words of a run, in all their wordings.
@@ -219,7 +214,18 @@ class Planner:
         """
         claimed = [False] * len(run)
         translated = [False] * len(run)
-        words = segment(run, mask, self._matchable, chinese_zipf, self._longest)
+        kinds: dict[str, Kind | None] = {}  # both cuts below ask about the same strings
+
+        def kind_of(text: str) -> Kind | None:
+            if text not in kinds:
+                kinds[text] = self._kind(text)
+            return kinds[text]
+
+        def matchable(text: str) -> Kind | None:  # a word whose wordings the passages can match
+            kind = kind_of(text)
+            return None if kind is Kind.PLAIN else kind
+
+        words = segment(run, mask, matchable, chinese_zipf, self._longest)
         for word in words:
             found, start, end = word.text, word.start, word.end
             pairs = [p for p in (self._pair_slot(run[i : i + 2], everyday=False) for i in range(start, end - 1)) if p]
@@ -242,7 +248,7 @@ class Planner:
             plan.slots.append(Slot(weight * chinese_share(found), tuple(alts)))
             claimed[start:end] = [True] * len(found)
         # Word boundaries for the pairs left: any dictionary word counts, whether or not it can be matched.
-        return claimed, translated, inside(segment(run, mask, self._kind, chinese_zipf, self._longest), len(run))
+        return claimed, translated, inside(segment(run, mask, kind_of, chinese_zipf, self._longest), len(run))
 
     def _glosses(self, word: str) -> list[str]:
         """The English glosses of a Chinese dictionary word, as wordings."""
