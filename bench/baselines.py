@@ -30,7 +30,8 @@ REPO = Path(__file__).resolve().parent.parent
 CALIBRATION = REPO / "tests" / "eval" / "queries.jsonl"
 EVAL = REPO / "tests" / "eval"
 DEFAULT_FILES = (CALIBRATION, *(EVAL / f"{name}.jsonl" for name in ("holdout", "colloquial", "eisenhower", "chat",
-                                                                    "groupchat", "roosevelt", "johnson")))
+                                                                    "groupchat", "forum", "roosevelt", "johnson",
+                                                                    "carter")))
 TEST_TALKS = REPO / "tests" / "talks"  # evaluation talks loaded beside the shipped ones
 METHODS = ("rapidfuzz WRatio", "FTS5 bm25 (trigram zh, porter en)", "this engine")
 
