@@ -43,10 +43,10 @@ __all__ = ["MAX_QUERY_CHARS", "MIN_CONFIDENCE", "SUGGEST_CONFIDENCE", "Hit", "Qu
 # the seed and the four English evaluation talks loaded together) was searched with no threshold, keeping
 # the top passage's confidence; then bot.search.evaluate.calibrate(right, off_topic, reject_share=1.0) put
 # the threshold halfway between the most confident off-topic query (0.279) and the least confident
-# answerable one above it (0.288): 0.283. Rejecting every off-topic query rather than nine in ten leaves a margin for unseen
-# off-topic questions: at this threshold every off-topic question of the seven other sets (the blind
-# ones included) is turned away too. Recalibrate (tests/test_eval.py checks this) whenever the scoring
-# changes.
+# answerable one above it (0.288): 0.283. Rejecting every off-topic query rather than nine in ten leaves a
+# margin for unseen off-topic questions: at this threshold every off-topic question of the seven other
+# sets (the blind ones included) is turned away too. Recalibrate (tests/test_eval.py checks this)
+# whenever the scoring changes.
 MIN_CONFIDENCE = 0.283
 SUGGEST_CONFIDENCE = 0.25  # autocomplete and inline mode show looser matches while the user types
 CANDIDATES = 32  # passages re-scored with characters and fuzzy similarity
@@ -242,13 +242,9 @@ class SearchEngine:
             if number is None:
                 return []
             mask = self._talk_of == number
-        ranked = []
-        named = self._named_talks(plan) if talk is None else None
-        if named is not None:  # "what did Eisenhower say about …": that speaker's talks, if they have an answer
-            ranked = self._with_answers(self._ranked(plan, named, offset + limit * 3), named, plan)
-            mask = named if ranked and ranked[0][0] >= min_confidence else None
-        if mask is not named or named is None:
-            ranked = self._with_answers(self._ranked(plan, mask, offset + limit * 3), mask, plan)
+        if talk is None:  # "what did Eisenhower say about …" is answered from that speaker's talks or not at all
+            mask = self._named_talks(plan)
+        ranked = self._with_answers(self._ranked(plan, mask, offset + limit * 3), mask, plan)
         if speaker_only:  # (a question that matches still brings its answer)
             ranked = [(conf, doc) for conf, doc in ranked if self._speaker[doc]]
         if not ranked or ranked[0][0] < min_confidence:
