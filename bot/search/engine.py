@@ -54,8 +54,6 @@ RELATED_SHARE = 0.75  # after the first result, weaker ones down to this share o
 CHAR_SHARE = 0.35  # weight of character-level coverage beside word-level coverage
 CUE_BONUS = 0.05  # ranking bonus for a passage of the kind the question asks for (see query.py)
 QUESTION_PARAGRAPHS = 3  # an audience question may run on over this many more paragraphs before the answer
-ANSWER_PARAGRAPHS = 1  # an answer that opens with a short paragraph ("Yes, it will.") brings the next one too
-SHORT_ANSWER = 40  # characters of a paragraph too short to be the whole answer
 PHRASE_BONUS = 0.1  # ranking bonus for a passage with all of the query's neighbouring English words side by side
 
 FloatArray = npt.NDArray[np.float32]
@@ -171,29 +169,23 @@ class SearchEngine:
             return None
         return np.isin(self._talk_of, list(named))
 
-    def _answer(self, doc: int, mask: npt.NDArray[np.bool_] | None) -> list[int]:
+    def _answer(self, doc: int, mask: npt.NDArray[np.bool_] | None) -> int | None:
         """The speaker's answer to an audience question: the speaker's next paragraph in the same section,
-        past the rest of a question of several paragraphs, with the one after it when it opens short ("Yes.")."""
-        if self.passages[doc].role not in ("questioner", "host"):
-            return []
+        past the rest of a question of several paragraphs."""
         here = self.passages[doc]
-        answer: list[int] = []
-        for number in range(doc + 1, min(doc + 1 + QUESTION_PARAGRAPHS + ANSWER_PARAGRAPHS, len(self.passages))):
+        if here.role not in ("questioner", "host"):
+            return None
+        for number in range(doc + 1, min(doc + 2 + QUESTION_PARAGRAPHS, len(self.passages))):
             passage = self.passages[number]
-            if passage.talk_id != here.talk_id or passage.section != here.section or (mask is not None
-                                                                                     and not mask[number]):
-                break
-            if not self._speaker[number]:
-                if answer:
-                    break
-                continue
-            answer.append(number)
-            if len(passage.text) >= SHORT_ANSWER or len(answer) == ANSWER_PARAGRAPHS:
-                break
-        return answer
+            if passage.talk_id != here.talk_id or passage.section != here.section or (
+                    mask is not None and not mask[number]):
+                return None
+            if self._speaker[number]:
+                return number
+        return None
 
     def _with_answers(self, ranked: list[tuple[float, int]], mask: npt.NDArray[np.bool_] | None,
-                      plan: QueryPlan | None = None) -> list[tuple[float, int]]:
+                      plan: QueryPlan) -> list[tuple[float, int]]:
         """An audience question comes with the speaker's answer, as sure as the question.
 
         The answer follows the question, and comes before it when the query asks what the speaker answered
@@ -204,9 +196,9 @@ class SearchEngine:
         for conf, doc in ranked:
             if doc in placed:
                 continue
-            answer = [number for number in self._answer(doc, mask) if number not in placed]
-            answer_first = plan is not None and plan.asks_speaker
-            group = [*answer, doc] if answer_first else [doc, *answer]
+            answer = self._answer(doc, mask)
+            found = [] if answer is None or answer in placed else [answer]
+            group = [*found, doc] if plan.asks_speaker else [doc, *found]
             out.extend((conf, d) for d in group)
             placed.update(group)
         return out

@@ -45,7 +45,7 @@ class QueryPlan:
     compact: str = ""  # the query's content, for the fuzzy comparison
     cues: tuple[int, ...] = ()  # terms of the kind of passage the question asks for (a "why" wants a "because")
     asks_speaker: bool = False  # the question asks what the speaker answered or thinks
-    names: frozenset[str] = frozenset()  # speakers' names the question mentions (their talks are preferred)
+    names: frozenset[str] = frozenset()  # speakers' names the question mentions (only their talks answer it)
     phrases: tuple[tuple[str, str], ...] = ()  # neighbouring English content words, worth more found together
 
     @property
