@@ -17,6 +17,12 @@ from dataclasses import dataclass
 from enum import Enum
 
 
+ZIPF_OF_ONE = 9.0  # Zipf frequency is log10 of a word's count per billion words: a word's log10 chance is zipf − 9
+WORD_FLOOR = 2.5  # a dictionary word the frequency list lacks: rare
+TERM_FLOOR = 4.0  # a glossary term or chat form the list lacks: the question chose it, so it is no rare accident
+CHAR_FLOOR = 2.0  # a lone character the list lacks
+
+
 class Kind(Enum):
     """Where a word of a query comes from, in the order that wins for the same characters."""
 
@@ -42,12 +48,6 @@ class Word:
 def _allowed(kind: Kind, mask: Sequence[bool]) -> bool:
     """A dictionary word holds no filler character; a term or chat form is not made of filler alone."""
     return not all(mask) if kind in (Kind.TERM, Kind.CHAT) else not any(mask)
-
-
-ZIPF_OF_ONE = 9.0  # Zipf frequency is log10 of a word's count per billion words: a word's log10 chance is zipf − 9
-WORD_FLOOR = 2.5  # a dictionary word the frequency list lacks: rare
-TERM_FLOOR = 4.0  # a glossary term or chat form the list lacks: the question chose it, so it is no rare accident
-CHAR_FLOOR = 2.0  # a lone character the list lacks
 
 
 def segment(run: str, mask: Sequence[bool], kind_of: Callable[[str], Kind | None],
