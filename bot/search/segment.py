@@ -16,7 +16,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import Enum
 
-
 ZIPF_OF_ONE = 9.0  # Zipf frequency is log10 of a word's count per billion words: a word's log10 chance is zipf − 9
 WORD_FLOOR = 2.5  # a dictionary word the frequency list lacks: rare
 TERM_FLOOR = 4.0  # a glossary term or chat form the list lacks: the question chose it, so it is no rare accident
