@@ -171,6 +171,9 @@ def test_everyday_words_weigh_less_than_words_of_a_subject(engine: SearchEngine)
 def test_a_question_naming_a_speaker_keeps_to_their_talks(engine: SearchEngine) -> None:
     assert {h.passage.talk_id for h in engine.search("艾森豪威尔说了什么关于和平")} == {"eisenhower-farewell-1961"}
     assert engine.plan("what did Eisenhower say about peace").names == {"eisenhow"}  # as stemmed
+    # a name that is also an everyday word names the speaker only when written with a capital
+    assert engine.plan("what did Johnson say about Selma").names == {"johnson"}
+    assert engine.plan("what did johnson say about selma").names == frozenset()
     assert engine.search("Eisenhower on pre-training") == []  # not another speaker's words instead
     assert engine.search("罗斯福喜欢吃什么") == []
 

@@ -31,6 +31,7 @@ from bot.search.normalise import (
     latin_parts,
     normalise,
     runs,
+    stem,
 )
 from bot.search.plan import PARTIAL_POWER, Alternative, QueryPlan, Slot, distinct
 from bot.search.segment import Kind, inside, segment
@@ -57,6 +58,7 @@ COMMON_DF_SHARE = 0.35  # terms in more than this share of passages carry no sig
 _TAG = re.compile(r"</?[A-Za-z][A-Za-z0-9-]*(?:\s[^<>]{0,200})?/?>")  # HTML tags pasted into a question
 _MENTION = re.compile(r"<[@#][!&]?\d+>|(?<![\w@])@[\w.-]+")  # chat mentions (@everyone, <@123>): not content
 _NUMBER = re.compile(r"[0-9]+(?:\.[0-9]+)?")
+_CAPITALISED = re.compile(r"\b[A-Z][a-z]+")  # a word written with a capital: maybe a name
 # A statement of code (SQL) pasted as a question: it names no topic, whatever words it happens to use.
 _CODE = re.compile(r"^\W*(?:select|insert|update|delete|drop|create|alter|union|exec)\b.*"
                    r"\b(?:from|into|table|set|where|values)\b", re.S)
@@ -277,13 +279,16 @@ class Planner:
                 return str(near[0])
         return None
 
-    def _latin(self, plan: QueryPlan, words: list[str], compact: list[str], lone_letters: bool) -> None:
+    def _latin(self, plan: QueryPlan, words: list[str], compact: list[str], lone_letters: bool,
+               capitalised: frozenset[str] = frozenset()) -> None:
         """Latin words: glossary phrases become their terms in both languages; others match as words.
 
         A lone letter counts beside Chinese (X 轴) or inside a glossary phrase (x axis), but on its own in a
-        Latin query it is markup or noise (`_x_`), never evidence.
+        Latin query it is markup or noise (`_x_`), never evidence. A speaker's name names the speaker (and
+        keeps the question to their talks) when it is written with a capital or is no everyday word.
         """
-        plan.names |= {w for w in words if w in self.name_words and len(w) > 2}  # not an initial ("d")
+        plan.names |= {w for w in words if w in self.name_words and len(w) > 2  # not an initial ("d")
+                       and (w in capitalised or english_share((w,)) == 1.0)}  # "jobs" is a name only as "Jobs"
         words = [w for w in words if w not in self.name_words]
         fixed = [(w, 1.0) if w in STOPWORDS_EN or w in self._known or w in self.dictionary.english
                  else (self.correct(w) or w, CORRECTED_QUALITY) for w in words]  # real words are not typos
@@ -355,7 +360,8 @@ class Planner:
                 words.extend(latin_parts(run))
         if not any(c.isalpha() for c in "".join(compact)) and not any(len(w) > 1 and not w.isdigit() for w in words):
             return QueryPlan()  # numbers and lone letters alone ("1", "1=1") are not a question about anything
-        self._latin(plan, words, compact, lone_letters=bool(compact))
+        capitalised = frozenset(stem(w.casefold()) for w in _CAPITALISED.findall(query[: MAX_QUERY_CHARS * 2]))
+        self._latin(plan, words, compact, lone_letters=bool(compact), capitalised=capitalised)
         if not plan.chars and all(_NUMBER.fullmatch(word) for word in compact):
             return QueryPlan()  # only numbers ("1", "3.5"): nothing to search for
         plan.slots = distinct(plan.slots)
