@@ -104,6 +104,14 @@ def plain_chinese_talk(folder: Path, first: str) -> SearchEngine:
     return SearchEngine(load_library(folder), None)
 
 
+def test_a_chinese_question_naming_an_english_speaker_is_answered_from_their_talk(engine: SearchEngine) -> None:
+    assert "strict supervision of all banking" in texts(engine, "罗斯福对银行和投机要怎么监管")[0]
+    selma = texts(engine, "约翰逊怎么看塞尔玛发生的事，他觉得骄傲吗")
+    assert "no cause for pride in what has happened in Selma" in selma[0]
+    for off_topic in ("罗斯福喜欢吃什么", "卡特喜欢什么颜色", "约翰逊有几个孩子"):
+        assert texts(engine, off_topic) == [], off_topic
+
+
 def test_english_words_find_a_chinese_talk_without_glossary(tmp_path: Path) -> None:
     engine = plain_chinese_talk(tmp_path, "我们讨论了裁军和意识形态的问题。")
     hits = engine.search("disarmament and ideology")

@@ -133,6 +133,11 @@ class SearchEngine:
         """(confidence, passage number) of the best candidates, best first."""
         cover = self.scorer.matched(plan)
         total = plan.total
+        # Every candidate without Chinese (a Chinese question about an English talk, named or chosen): words
+        # only Chinese can hold are not held against them, and characters compared across scripts say nothing.
+        foreign = mask is not None and bool(self._latin[mask].all()) and not plan.latin_only
+        if foreign:
+            total = plan.latin_total
         if mask is not None:
             cover[~mask] = 0.0
         size = min(len(cover), max(CANDIDATES, wanted))
@@ -154,7 +159,10 @@ class SearchEngine:
                 coverage = matched / max(total, 1e-6)
             else:
                 coverage = (matched + CHAR_SHARE * float(found.chars[i])) / max(total + CHAR_SHARE * char_total, 1e-6)
-            similarity = fuzz.partial_ratio(plan.compact, self.index.compact(doc)) / 100 if plan.compact else 0.0
+            if foreign:
+                similarity = coverage
+            else:
+                similarity = fuzz.partial_ratio(plan.compact, self.index.compact(doc)) / 100 if plan.compact else 0.0
             confidence = self._confidence(matched, float(found.largest[i]), coverage, similarity)
             order = (0.6 * coverage + 0.1 * float(found.bm25[i]) / best_bm25 + 0.2 * similarity + float(cued[i])
                      + PHRASE_BONUS * phrased[i])

@@ -25,6 +25,7 @@ class Alternative:
     quality: float
     terms: tuple[int, ...]
     parts: int = 1
+    latin: bool = False  # made of Latin words: it can be found in a passage without Chinese
 
 
 @dataclass(slots=True)
@@ -33,6 +34,7 @@ class Slot:
 
     weight: float
     alternatives: tuple[Alternative, ...]
+    latin: bool = False  # a Latin word of the query: a passage without Chinese could hold it as written
 
 
 @dataclass
@@ -54,6 +56,17 @@ class QueryPlan:
         return sum(s.weight for s in self.slots)
 
     @property
+    def latin_only(self) -> bool:
+        """True when every word-level slot is a Latin word of the query (nothing Chinese in it)."""
+        return all(s.latin for s in self.slots)
+
+    @property
+    def latin_total(self) -> float:
+        """Weight of the word-level slots a passage without Chinese could match (not those only Chinese can)."""
+        return sum(s.weight for s in self.slots
+                   if s.latin or not s.alternatives or any(a.latin for a in s.alternatives))
+
+    @property
     def empty(self) -> bool:
         """True when the query holds nothing to search for (only punctuation, emoji or spaces)."""
         return not self.slots and not self.chars and not self.extra
@@ -71,5 +84,5 @@ def distinct(slots: list[Slot]) -> list[Slot]:
             continue  # the same word twice ("first things first") is one unit of the question, not two
         alts = tuple(a for a in slot.alternatives if a.terms not in seen)
         seen.update(a.terms for a in slot.alternatives)
-        out.append(slot if len(alts) == len(slot.alternatives) else Slot(slot.weight, alts))
+        out.append(slot if len(alts) == len(slot.alternatives) else Slot(slot.weight, alts, slot.latin))
     return out

@@ -27,6 +27,7 @@ from bot.search.normalise import (
     STOPWORDS_EN,
     english_words,
     filler_mask,
+    has_cjk,
     is_cjk,
     latin_parts,
     normalise,
@@ -127,7 +128,7 @@ class Planner:
             for wording in wordings:
                 terms, parts = self._text_terms(wording)
                 if terms and (len(terms) / parts) ** PARTIAL_POWER >= MIN_REACHABLE:  # (parts >= terms >= 1)
-                    cached.append(Alternative(quality, terms, parts))
+                    cached.append(Alternative(quality, terms, parts, not has_cjk(wording)))
             if len(self._wordings) < 100_000:
                 self._wordings[key] = cached
         return cached
@@ -306,7 +307,7 @@ class Planner:
                             *self._alternatives(targets, quality * SYNONYM_QUALITY)]
                     weight = (sum(map(self._term_weight, alts)) / len(alts) * english_share(key) if alts
                               else self.unknown_word)
-                    plan.slots.append(Slot(weight, tuple(alts)))
+                    plan.slots.append(Slot(weight, tuple(alts), latin=True))
                     compact.append(targets[0])
                     i += size
                     break
@@ -329,7 +330,7 @@ class Planner:
             if size == 2 and not chinese:
                 continue
             term = self._term(WORD + key[0]) if size == 1 else None
-            alts = [*([Alternative(quality, (term,))] if term is not None else []),
+            alts = [*([Alternative(quality, (term,), latin=True)] if term is not None else []),
                     *self._alternatives(chinese, quality * TRANSLATED_QUALITY)]
             if size == 2:
                 alts[:0] = self._alternatives([" ".join(key)], quality)
@@ -339,7 +340,7 @@ class Planner:
                 weight = sum(map(self._term_weight, alts)) / len(alts) * english_share(key)
             else:
                 weight = self.unknown_word
-            plan.slots.append(Slot(weight, tuple(alts)))
+            plan.slots.append(Slot(weight, tuple(alts), latin=True))
             return size
         return 1
 
