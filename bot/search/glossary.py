@@ -40,11 +40,3 @@ class Glossary:
         self.longest_phrase = max((len(k) for k in self.phrases), default=0)
         self.longest_term = max((len(t) for t in self.synonyms), default=0)
         self.words = frozenset(w for key in self.phrases for w in key)
-
-    def term_at(self, text: str, start: int) -> str | None:
-        """The longest Chinese glossary term (two characters or more) starting at text[start], if any."""
-        for size in range(min(self.longest_term, len(text) - start), 1, -1):
-            term = text[start : start + size]
-            if term in self.synonyms:
-                return term
-        return None
