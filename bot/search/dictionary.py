@@ -9,6 +9,7 @@ The tables are cut down to what the loaded talks can match, so what stays in mem
 from __future__ import annotations
 
 import gzip
+import hashlib
 import json
 import logging
 import os
@@ -33,9 +34,14 @@ _REJECT = re.compile(r"[\d|]")
 # Glosses that are not translations: cross references, classifiers, names of letters and variants.
 _SKIP = re.compile(r"^(?:variant of|old variant|see |also written|CL:|abbr\. for|surname |used in |"
                    r"Taiwan pr\.|erhua variant|archaic variant|japanese variant|\(bound form\)$)", re.IGNORECASE)
+# A person's entry: a proper noun (capitalised pinyin) glossed "Kennedy (name)", "Johnson or Johnston (name)"
+# or "Dwight D. Eisenhower (1890-1969), …".
+_PROPER = re.compile(r"\[[A-Z]")
+_PERSON = re.compile(r"^([A-Z][A-Za-z.,' -]*?)\s*\((?:name|surname|\d{3,4}-?\d{0,4})\)")
+MIN_SURNAME = 4  # shorter last names ("Li", "Wu") stand for too many people to name one speaker
 MAX_GLOSS_WORDS = 2  # content words of a gloss that counts as a translation
 MAX_WORD_CHARS = 6  # longest Chinese word looked up
-FORMAT = 3  # bump when what is kept changes
+FORMAT = 4  # bump when what is kept changes
 FILE_NAME = "dictionary.json"
 
 
@@ -48,10 +54,16 @@ class Dictionary:
     vocabulary: frozenset[str] = frozenset()  # every Chinese word of two to six characters, glossed or not
     thesaurus: dict[str, list[str]] = field(default_factory=dict)  # Chinese word → words of the same meaning
     english: frozenset[str] = frozenset()  # stems of every English word of the glosses: real words, not typos
+    people: dict[str, list[str]] = field(default_factory=dict)  # a person's name, casefolded → Chinese forms
 
-    def restricted(self, chinese_known: Callable[[str], bool], english_known: Callable[[str], bool]) -> Dictionary:
-        """The part that can match: Chinese words some passage has, or whose glosses some passage has."""
+    def restricted(self, chinese_known: Callable[[str], bool], english_known: Callable[[str], bool],
+                   names: Iterable[str] = ()) -> Dictionary:
+        """The part that can match: Chinese words some passage has, or whose glosses some passage has, and the
+        Chinese forms of some people's names (the speakers')."""
         out = Dictionary(vocabulary=self.vocabulary, english=self.english)
+        for key in {k for name in names for k in person_keys(name)}:
+            if key in self.people:
+                out.people[key] = self.people[key]
         for word, same in self.thesaurus.items():
             kept_same = [w for w in same if chinese_known(w)]
             if kept_same:
@@ -66,6 +78,13 @@ class Dictionary:
                 out.words[key] = kept_words
         return out
 
+    def chinese_names(self, name: str) -> list[str]:
+        """How Chinese writes a person's name (Kennedy → 肯尼迪), as far as the dictionary knows it."""
+        out: list[str] = []
+        for key in person_keys(name):
+            out.extend(w for w in self.people.get(key, ()) if w not in out)
+        return out
+
     def same_meaning(self, word: str) -> list[str]:
         """Other Chinese words of the same meaning, as the thesaurus groups them."""
         return self.thesaurus.get(word, [])
@@ -78,6 +97,16 @@ class Dictionary:
                 if other != word and other not in out:
                     out.append(other)
         return out
+
+
+def person_keys(name: str) -> tuple[str, ...]:
+    """The forms under which the dictionary may list a Latin-script name: whole, and its last name."""
+    words = name.replace(",", " ").casefold().split()
+    if not words or not all(w.isascii() for w in words):
+        return ()
+    whole = " ".join(words)
+    last = words[-1].strip(".")
+    return (whole, last) if len(words) > 1 and len(last) >= MIN_SURNAME and last.isalpha() else (whole,)
 
 
 def _gloss_key(gloss: str) -> tuple[str, ...] | None:
@@ -106,7 +135,14 @@ def parse(lines: Iterable[str], thesaurus: Mapping[str, Iterable[str]] | None = 
         if not 2 <= len(word) <= MAX_WORD_CHARS:
             continue
         vocabulary.add(word)
+        proper = _PROPER.match(line, len(match.group(1)) + len(word) + 2) is not None
         for gloss in match.group(3).split("/"):
+            person = _PERSON.match(gloss) if proper else None
+            if person is not None:
+                for form in person.group(1).split(" or "):
+                    bucket = out.people.setdefault(" ".join(form.replace(",", " ").casefold().split()), [])
+                    if word not in bucket:
+                        bucket.append(word)
             key = _gloss_key(gloss)
             if key is None:
                 continue
@@ -139,19 +175,22 @@ def _to_json(dictionary: Dictionary, stamp: str) -> dict[str, Any]:
     return {"stamp": stamp, "format": FORMAT, "vocabulary": sorted(dictionary.vocabulary),
             "glosses": {w: [list(g) for g in gs] for w, gs in dictionary.glosses.items()},
             "words": [[list(k), v] for k, v in dictionary.words.items()], "thesaurus": dictionary.thesaurus,
-            "english": sorted(dictionary.english)}
+            "english": sorted(dictionary.english), "people": dictionary.people}
 
 
 def _from_json(data: dict[str, Any]) -> Dictionary:
     return Dictionary(glosses={w: [tuple(g) for g in gs] for w, gs in data["glosses"].items()},
                       words={tuple(k): list(v) for k, v in data["words"]},
                       vocabulary=frozenset(data["vocabulary"]), thesaurus=dict(data["thesaurus"]),
-                      english=frozenset(data["english"]))
+                      english=frozenset(data["english"]), people=dict(data["people"]))
 
 
 def for_corpus(directory: Path | None, stamp: str, chinese_known: Callable[[str], bool],
-               english_known: Callable[[str], bool]) -> Dictionary:
-    """The dictionary cut down to a corpus, kept beside its index: parsed once per content, not per start."""
+               english_known: Callable[[str], bool], names: Iterable[str] = ()) -> Dictionary:
+    """The dictionary cut down to a corpus and its speakers' names, kept beside its index: parsed once per
+    content, not per start."""
+    names = sorted(set(names))
+    stamp = f"{stamp}:{hashlib.sha256(chr(0).join(names).encode()).hexdigest()[:16]}"
     path = None if directory is None else directory / FILE_NAME
     if path is not None and path.exists():
         try:
@@ -160,7 +199,7 @@ def for_corpus(directory: Path | None, stamp: str, chinese_known: Callable[[str]
                 return _from_json(data)
         except (OSError, ValueError, KeyError, TypeError) as exc:  # rebuilt below, never a failed start
             log.warning("dictionary cache %s unreadable (%s); rebuilding", path, type(exc).__name__)
-    restricted = cedict().restricted(chinese_known, english_known)
+    restricted = cedict().restricted(chinese_known, english_known, names)
     if path is not None:
         _save(path, _to_json(restricted, stamp))
     return restricted

@@ -77,12 +77,16 @@ class SearchEngine:
         self.index = load_or_build([p.text for p in self.passages], index_dir)
         self._index_dir = index_dir
         self.glossary = Glossary(e for t in library.talks for e in t.glossary)
-        names = [n for t in library.talks for n in (t.speaker, *t.speaker_names)]
-        self.planner = Planner(self.index, self.glossary, names, self._dictionary())
+        written = [[n for n in (t.speaker, *t.speaker_names) if n.strip()] for t in library.talks]
+        dictionary = self._dictionary([n for names in written for n in names])
+        # Each talk's speaker as its header writes them, and in Chinese where the dictionary knows the name
+        # (Kennedy → 肯尼迪): a talk file needs no Chinese form of its speaker's name to be asked about in Chinese.
+        spoken = [[*names, *(c for n in names for c in dictionary.chinese_names(n))] for names in written]
+        self.planner = Planner(self.index, self.glossary, [n for names in spoken for n in names], dictionary)
         self._talk_index = {t.id: i for i, t in enumerate(library.talks)}
         self._named: dict[str, set[int]] = {}  # a speaker's name as the planner finds it → that speaker's talks
-        for number, talk in enumerate(library.talks):
-            for name in map(normalise, (talk.speaker, *talk.speaker_names)):
+        for number, names in enumerate(spoken):
+            for name in map(normalise, names):
                 for key in (name, *english_words(name)):
                     self._named.setdefault(key, set()).add(number)
         n = len(self.passages)
@@ -100,14 +104,14 @@ class SearchEngine:
         self.scorer = Scorer(self.index)
         commonness.load()
 
-    def _dictionary(self) -> Dictionary:
-        """CC-CEDICT cut down to the words and glosses these passages can match."""
+    def _dictionary(self, names: list[str]) -> Dictionary:
+        """CC-CEDICT cut down to the words and glosses these passages can match, and these speakers' names."""
         vocab = self.index.vocab
 
         def chinese_known(word: str) -> bool:
             return all(BIGRAM + word[i : i + 2] in vocab for i in range(len(word) - 1))
 
-        return for_corpus(self._index_dir, self.index.stamp, chinese_known, lambda stem: WORD + stem in vocab)
+        return for_corpus(self._index_dir, self.index.stamp, chinese_known, lambda stem: WORD + stem in vocab, names)
 
     @property
     def dictionary(self) -> Dictionary:
