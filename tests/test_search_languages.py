@@ -69,6 +69,8 @@ def test_a_speaker_name_in_the_question_is_not_what_it_is_about(engine: SearchEn
     assert any("military-industrial complex" in t for t in texts(engine, "what did Eisenhower say about the "
                                                                             "military-industrial complex"))
     assert engine.plan("what does Ike think about disarmament").asks_speaker
+    assert engine.plan("有人说这是自动更正,他啥反应").asks_speaker and engine.plan("伊利亚什么态度").asks_speaker
+    assert not engine.plan("反应时间是多少").asks_speaker  # a reaction, but not the speaker's
 
 
 # -- English ----------------------------------------------------------------------------------------

@@ -22,7 +22,7 @@ def asks_speaker_pattern(names: Iterable[str] = ()) -> re.Pattern[str]:
     named = "".join(f"|{re.escape(n)}" for n in folded)
     owned = "".join(f"|{re.escape(n)}'s" for n in folded)
     return re.compile(
-        rf"(?:{_PRONOUNS_ZH}{named}).{{0,4}}(回答|回应|答复|看法|观点|怎么看|如何看|认为|觉得|咋看|怎么说)"
+        rf"(?:{_PRONOUNS_ZH}{named}).{{0,4}}(回答|回应|答复|看法|观点|怎么看|如何看|认为|觉得|咋看|怎么说|反应|态度|意见|评价|立场)"
         rf"|\b(?:{_PRONOUNS_EN}{named})('s)? (answer|respond|repl|think|view|feel)"
         rf"|\b(?:{_POSSESSIVES_EN}{owned}) (answer|response|reply|view|opinion|take)\b"
         rf"|\bdo(?:es)? (?:{_PRONOUNS_EN}{named}) (think|say|feel)")
