@@ -201,15 +201,6 @@ def test_a_speakers_chinese_name_comes_from_the_dictionary(engine: SearchEngine)
     assert "strict supervision of all banking" in texts(engine, "罗斯福对银行和投机要怎么监管")[0]
 
 
-def test_a_word_glossed_by_english_grammar_words_weighs_like_a_filler(engine: SearchEngine) -> None:
-    found = parse(["我們 我们 [wo3 men5] /we; us; ourselves; our/", "恐懼 恐惧 [kong3 ju4] /fear/dread/",
-                   "唯一 唯一 [wei2 yi1] /only/sole/"])
-    assert "我们" in found.function and "恐惧" not in found.function
-    assert "唯一" not in found.function  # half its glosses are words of meaning
-    alone = engine.plan("罗斯福说恐惧是什么")
-    assert engine.plan("罗斯福说我们应该恐惧什么").total == pytest.approx(alone.total)
-
-
 def test_a_hyphenated_word_is_found_written_whole_too() -> None:
     assert run_features("viet-nam") == ["w:viet", "w:nam", "w:vietnam"]
     assert run_features("pre-training")[-1] == "w:" + stem("pretraining")

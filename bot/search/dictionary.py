@@ -38,21 +38,10 @@ _SKIP = re.compile(r"^(?:variant of|old variant|see |also written|CL:|abbr\. for
 # or "Dwight D. Eisenhower (1890-1969), …".
 _PROPER = re.compile(r"\[[A-Z]")
 _PERSON = re.compile(r"^([A-Z][A-Za-z.,' -]*?)\s*\((?:name|surname|\d{3,4}-?\d{0,4})\)")
-# English grammar words: a Chinese word glossed mostly by these (我们 "we; us", 已经 "already") is one too.
-FUNCTION_WORDS_EN = frozenset("""
-a an the this that these those some any each every all both either neither no none such other another
-i me my mine we us our ours ourselves you your yours he him his she her hers it its they them their theirs
-who whom whose which what when where why how whether if then than so thus therefore because since as
-and or but nor yet although though while until unless however also too very quite rather only just even
-still already again ever never not always often sometimes perhaps maybe really indeed here there
-be is are was were been being am do does did have has had will would shall should can could may might must
-ought to of in on at by for from with without about into onto upon over under between among through
-up down out off than like more most less least much many few lot
-""".split())
 MIN_SURNAME = 4  # shorter last names ("Li", "Wu") stand for too many people to name one speaker
 MAX_GLOSS_WORDS = 2  # content words of a gloss that counts as a translation
 MAX_WORD_CHARS = 6  # longest Chinese word looked up
-FORMAT = 5  # bump when what is kept changes
+FORMAT = 4  # bump when what is kept changes
 FILE_NAME = "dictionary.json"
 
 
@@ -66,13 +55,12 @@ class Dictionary:
     thesaurus: dict[str, list[str]] = field(default_factory=dict)  # Chinese word → words of the same meaning
     english: frozenset[str] = frozenset()  # stems of every English word of the glosses: real words, not typos
     people: dict[str, list[str]] = field(default_factory=dict)  # a person's name, casefolded → Chinese forms
-    function: frozenset[str] = frozenset()  # words glossed mostly by English function words (我们 "we; us")
 
     def restricted(self, chinese_known: Callable[[str], bool], english_known: Callable[[str], bool],
                    names: Iterable[str] = ()) -> Dictionary:
         """The part that can match: Chinese words some passage has, or whose glosses some passage has, and the
         Chinese forms of some people's names (the speakers')."""
-        out = Dictionary(vocabulary=self.vocabulary, english=self.english, function=self.function)
+        out = Dictionary(vocabulary=self.vocabulary, english=self.english)
         for key in {k for name in names for k in person_keys(name)}:
             if key in self.people:
                 out.people[key] = self.people[key]
@@ -121,12 +109,6 @@ def person_keys(name: str) -> tuple[str, ...]:
     return (whole, last) if len(words) > 1 and len(last) >= MIN_SURNAME and last.isalpha() else (whole,)
 
 
-def _function_gloss(gloss: str) -> bool:
-    """Whether a gloss is English function words only ("we", "ought to", "only")."""
-    words = _WORDS.findall(_PAREN.sub(" ", gloss).casefold())
-    return bool(words) and all(w in FUNCTION_WORDS_EN for w in words)
-
-
 def _gloss_key(gloss: str) -> tuple[str, ...] | None:
     """The content-word stems of a short gloss, or None when it is not a plain translation."""
     if gloss.count(" ") > 6 or _SKIP.match(gloss):
@@ -143,7 +125,6 @@ def parse(lines: Iterable[str], thesaurus: Mapping[str, Iterable[str]] | None = 
     thesaurus = thesaurus or {}
     out = Dictionary()
     vocabulary: set[str] = set()
-    function: set[str] = set()
     for line in lines:
         if line.startswith("#"):
             continue
@@ -155,9 +136,6 @@ def parse(lines: Iterable[str], thesaurus: Mapping[str, Iterable[str]] | None = 
             continue
         vocabulary.add(word)
         proper = _PROPER.match(line, len(match.group(1)) + len(word) + 2) is not None
-        glosses = [g for g in match.group(3).split("/") if g and not _SKIP.match(g)]
-        if glosses and sum(map(_function_gloss, glosses)) * 2 > len(glosses):
-            function.add(word)
         for gloss in match.group(3).split("/"):
             person = _PERSON.match(gloss) if proper else None
             if person is not None:
@@ -177,7 +155,6 @@ def parse(lines: Iterable[str], thesaurus: Mapping[str, Iterable[str]] | None = 
         if kept and 2 <= len(word) <= MAX_WORD_CHARS:
             out.thesaurus[word] = kept
     out.vocabulary = frozenset(vocabulary | out.thesaurus.keys())
-    out.function = frozenset(function)
     out.english = frozenset(w for key in out.words for w in key)
     return out
 
@@ -198,16 +175,14 @@ def _to_json(dictionary: Dictionary, stamp: str) -> dict[str, Any]:
     return {"stamp": stamp, "format": FORMAT, "vocabulary": sorted(dictionary.vocabulary),
             "glosses": {w: [list(g) for g in gs] for w, gs in dictionary.glosses.items()},
             "words": [[list(k), v] for k, v in dictionary.words.items()], "thesaurus": dictionary.thesaurus,
-            "english": sorted(dictionary.english), "people": dictionary.people,
-            "function": sorted(dictionary.function)}
+            "english": sorted(dictionary.english), "people": dictionary.people}
 
 
 def _from_json(data: dict[str, Any]) -> Dictionary:
     return Dictionary(glosses={w: [tuple(g) for g in gs] for w, gs in data["glosses"].items()},
                       words={tuple(k): list(v) for k, v in data["words"]},
                       vocabulary=frozenset(data["vocabulary"]), thesaurus=dict(data["thesaurus"]),
-                      english=frozenset(data["english"]), people=dict(data["people"]),
-                      function=frozenset(data["function"]))
+                      english=frozenset(data["english"]), people=dict(data["people"]))
 
 
 def for_corpus(directory: Path | None, stamp: str, chinese_known: Callable[[str], bool],

@@ -231,13 +231,8 @@ class Planner:
         words = segment(run, mask, matchable, chinese_zipf, self._longest)
         for word in words:
             found, start, end = word.text, word.start, word.end
-            written = self._alternatives([found], 1.0)
-            if word.kind is Kind.WORD and found in self.dictionary.function:  # 我们, 已经: grammar, like a filler
-                for term in (t for alt in written for t in alt.terms):
-                    plan.extra[term] = plan.extra.get(term, 0.0) + FILLER_WEIGHT
-                claimed[start:end] = translated[start:end] = [True] * len(found)
-                continue
             pairs = [p for p in (self._pair_slot(run[i : i + 2], everyday=False) for i in range(start, end - 1)) if p]
+            written = self._alternatives([found], 1.0)
             if word.kind is Kind.TERM:
                 alts = [*written, *self._alternatives(self.glossary.synonyms[found], SYNONYM_QUALITY)]
             elif word.kind is Kind.CHAT:
