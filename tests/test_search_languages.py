@@ -238,6 +238,15 @@ def test_asking_what_the_speaker_answered_gets_the_answer_first(engine: SearchEn
     assert hits[0].passage.text.startswith("是的") and hits[0].score == hits[1].score
 
 
+def test_a_yes_or_no_question_in_other_words_gets_the_answer_first(engine: SearchEngine) -> None:
+    assert engine.plan("模型以后能自己改错吗").yes_no and engine.plan("can models fix their own mistakes").yes_no
+    assert not engine.plan("模型怎么改错").yes_no
+    hits = engine.search("AI要不要给它权利啊")  # the audience asked it too: the speaker's answer comes first
+    assert hits[0].passage.role == "speaker" and "需要权利吗" in hits[1].passage.text
+    quoted = engine.search("未来,你认为如果模型具备推理能力,它能自己纠正错误吗")  # the question, word for word
+    assert quoted[0].passage.role == "questioner"
+
+
 def test_an_answer_is_found_past_a_question_of_several_paragraphs(engine: SearchEngine) -> None:
     hits = engine.search("未来,你认为如果模型具备推理能力,它能自己纠正错误吗")  # a question of two paragraphs
     assert hits[0].passage.role == "questioner" and hits[1].passage.text.startswith("是的")

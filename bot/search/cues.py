@@ -11,6 +11,8 @@ from bot.search.normalise import normalise
 # what "he" answered or thinks is answered by the speaker rather than by the person asking him.
 WHY = re.compile(r"为什么|为何|原因|\bwhy\b")
 BECAUSE_ZH = ("因为", "原因", "所以", "为什")  # a passage that gives the reason, or asks the same "why"
+YES_NO = re.compile(r"吗\W*$|能不能|会不会|是不是|要不要|可不可以|有没有|能否|[能会要][^,，。]{1,12}[不没]\W*$"
+                    r"|^(?:can|could|will|would|does|do|is|are|should)\b")
 _PRONOUNS_ZH = "他|她|ta"
 _PRONOUNS_EN = "he|she|they"
 _POSSESSIVES_EN = "his|her|their"

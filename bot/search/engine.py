@@ -54,6 +54,7 @@ RELATED_SHARE = 0.75  # after the first result, weaker ones down to this share o
 CHAR_SHARE = 0.35  # weight of character-level coverage beside word-level coverage
 CUE_BONUS = 0.05  # ranking bonus for a passage of the kind the question asks for (see query.py)
 QUESTION_PARAGRAPHS = 3  # an audience question may run on over this many more paragraphs before the answer
+QUOTED_QUESTION = 0.85  # an audience question matched this surely is quoted, not asked again in other words
 PHRASE_BONUS = 0.1  # ranking bonus for a passage with all of the query's neighbouring English words side by side
 
 FloatArray = npt.NDArray[np.float32]
@@ -201,7 +202,8 @@ class SearchEngine:
         """An audience question comes with the speaker's answer, as sure as the question.
 
         The answer follows the question, and comes before it when the query asks what the speaker answered
-        or thinks ("他怎么看", "what did he answer").
+        or thinks ("他怎么看", "what did he answer"), or asks the same yes-or-no question in its own words
+        (the speaker's answer settles it; a query quoting the question is looking for the question).
         """
         out: list[tuple[float, int]] = []
         placed: set[int] = set()
@@ -210,7 +212,8 @@ class SearchEngine:
                 continue
             answer = self._answer(doc, mask)
             found = [] if answer is None or answer in placed else [answer]
-            group = [*found, doc] if plan.asks_speaker else [doc, *found]
+            first = plan.asks_speaker or (plan.yes_no and conf < QUOTED_QUESTION)
+            group = [*found, doc] if first else [doc, *found]
             out.extend((conf, d) for d in group)
             placed.update(group)
         return out

@@ -16,7 +16,7 @@ from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
 from bot.search.commonness import chinese_share, chinese_zipf, english_share
-from bot.search.cues import BECAUSE_ZH, WHY, asks_speaker_pattern
+from bot.search.cues import BECAUSE_ZH, WHY, YES_NO, asks_speaker_pattern
 from bot.search.dictionary import MAX_WORD_CHARS, Dictionary
 from bot.search.features import BIGRAM, UNIGRAM, WORD
 from bot.search.glossary import Glossary
@@ -370,4 +370,5 @@ class Planner:
         if WHY.search(text):
             plan.cues = tuple(t for t in (self._term(BIGRAM + w) for w in BECAUSE_ZH) if t is not None)
         plan.asks_speaker = self._asks_speaker.search(text) is not None
+        plan.yes_no = YES_NO.search(text) is not None
         return plan
