@@ -12,6 +12,7 @@ from bot.search.commonness import chinese_share, chinese_zipf, english_share
 from bot.search.dictionary import parse
 from bot.search.engine import SearchEngine
 from bot.search.features import BIGRAM, run_features
+from bot.search.plan import Slot
 from bot.search.normalise import FILLERS_ZH, STOPWORDS_EN, normalise, query_language, stem
 from bot.search.segment import Kind, segment
 from bot.search.topics import talk_topics
@@ -153,6 +154,17 @@ def test_the_dictionary_keeps_thesaurus_groups_and_english_words() -> None:
     found = parse(["數據 数据 [shu4 ju4] /data/"], {"收尾": ["结束", "收场", "完"], "完": ["结束"]})
     assert found.same_meaning("收尾") == ["结束", "收场"] and "完" not in found.thesaurus
     assert "收尾" in found.vocabulary and "data" in found.english
+
+
+def test_english_passages_also_take_the_translations_of_same_meaning_words(engine: SearchEngine) -> None:
+    found = parse(["富有 富有 [fu4 you3] /rich/", "有錢 有钱 [you3 qian2] /well-off/"], {"有钱": ["富有"]})
+    cut = found.restricted(lambda word: False, lambda stem: stem == "rich")
+    assert cut.borrowed == {"有钱": [("rich",)]}  # 有钱 = 富有 "rich", though 有钱's own gloss is not in the talks
+    student = engine.index.vocab["w:" + stem("students")]
+    def terms(plan_slots: list[Slot]) -> set[int]:
+        return {t for slot in plan_slots for alt in slot.alternatives for t in alt.terms}
+    assert student in terms(engine.planner.plan("学童", english_only=True).slots)  # 学童 = 学生 "student"
+    assert student not in terms(engine.plan("学童").slots)  # not where Chinese passages compete
 
 
 def test_a_real_english_word_is_not_taken_for_a_typo(engine: SearchEngine) -> None:

@@ -39,9 +39,10 @@ _SKIP = re.compile(r"^(?:variant of|old variant|see |also written|CL:|abbr\. for
 _PROPER = re.compile(r"\[[A-Z]")
 _PERSON = re.compile(r"^([A-Z][A-Za-z.,' -]*?)\s*\((?:name|surname|\d{3,4}-?\d{0,4})\)")
 MIN_SURNAME = 4  # shorter last names ("Li", "Wu") stand for too many people to name one speaker
+MAX_BORROWED = 8  # glosses of same-meaning words kept per word
 MAX_GLOSS_WORDS = 2  # content words of a gloss that counts as a translation
 MAX_WORD_CHARS = 6  # longest Chinese word looked up
-FORMAT = 4  # bump when what is kept changes
+FORMAT = 5  # bump when what is kept changes
 FILE_NAME = "dictionary.json"
 
 
@@ -55,6 +56,7 @@ class Dictionary:
     thesaurus: dict[str, list[str]] = field(default_factory=dict)  # Chinese word → words of the same meaning
     english: frozenset[str] = frozenset()  # stems of every English word of the glosses: real words, not typos
     people: dict[str, list[str]] = field(default_factory=dict)  # a person's name, casefolded → Chinese forms
+    borrowed: dict[str, list[tuple[str, ...]]] = field(default_factory=dict)  # glosses of same-meaning words
 
     def restricted(self, chinese_known: Callable[[str], bool], english_known: Callable[[str], bool],
                    names: Iterable[str] = ()) -> Dictionary:
@@ -72,6 +74,11 @@ class Dictionary:
             kept = [g for g in glosses if all(english_known(w) for w in g)]
             if kept or chinese_known(word):
                 out.glosses[word] = kept
+        for word, same in self.thesaurus.items():  # 有钱 = 富有 "rich": a translation the word's own glosses lack
+            own = set(self.glosses.get(word, ()))
+            lent = list(dict.fromkeys(g for w in same for g in out.glosses.get(w, ()) if g not in own))
+            if lent:
+                out.borrowed[word] = lent[:MAX_BORROWED]
         for key, words in self.words.items():
             kept_words = [w for w in words if chinese_known(w)]
             if kept_words:
@@ -175,14 +182,16 @@ def _to_json(dictionary: Dictionary, stamp: str) -> dict[str, Any]:
     return {"stamp": stamp, "format": FORMAT, "vocabulary": sorted(dictionary.vocabulary),
             "glosses": {w: [list(g) for g in gs] for w, gs in dictionary.glosses.items()},
             "words": [[list(k), v] for k, v in dictionary.words.items()], "thesaurus": dictionary.thesaurus,
-            "english": sorted(dictionary.english), "people": dictionary.people}
+            "english": sorted(dictionary.english), "people": dictionary.people,
+            "borrowed": {w: [list(g) for g in gs] for w, gs in dictionary.borrowed.items()}}
 
 
 def _from_json(data: dict[str, Any]) -> Dictionary:
     return Dictionary(glosses={w: [tuple(g) for g in gs] for w, gs in data["glosses"].items()},
                       words={tuple(k): list(v) for k, v in data["words"]},
                       vocabulary=frozenset(data["vocabulary"]), thesaurus=dict(data["thesaurus"]),
-                      english=frozenset(data["english"]), people=dict(data["people"]))
+                      english=frozenset(data["english"]), people=dict(data["people"]),
+                      borrowed={w: [tuple(g) for g in gs] for w, gs in data["borrowed"].items()})
 
 
 def for_corpus(directory: Path | None, stamp: str, chinese_known: Callable[[str], bool],

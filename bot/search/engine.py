@@ -251,6 +251,8 @@ class SearchEngine:
             mask = self._talk_of == number
         if talk is None:  # "what did Eisenhower say about …" is answered from that speaker's talks or not at all
             mask = self._named_talks(plan)
+        if mask is not None and not plan.latin_only and bool(self._latin[mask].all()):
+            plan = self.planner.plan(query, english_only=True)  # a Chinese question about English talks only
         ranked = self._with_answers(self._ranked(plan, mask, offset + limit * 3), mask, plan)
         if speaker_only:  # (a question that matches still brings its answer)
             ranked = [(conf, doc) for conf, doc in ranked if self._speaker[doc]]

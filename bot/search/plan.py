@@ -47,6 +47,7 @@ class QueryPlan:
     compact: str = ""  # the query's content, for the fuzzy comparison
     cues: tuple[int, ...] = ()  # terms of the kind of passage the question asks for (a "why" wants a "because")
     asks_speaker: bool = False  # the question asks what the speaker answered or thinks
+    english_only: bool = False  # planned for passages all in English (see Planner.plan)
     yes_no: bool = False  # a yes-or-no question (能不能…, …吗, "can models …"): the speaker's answer settles it
     names: frozenset[str] = frozenset()  # speakers' names the question mentions (only their talks answer it)
     phrases: tuple[tuple[str, str], ...] = ()  # neighbouring English content words, worth more found together

@@ -51,6 +51,7 @@ MIN_REACHABLE = 0.5  # wordings that could earn less than this (most of their pa
 DICTIONARY_QUALITY = 0.85  # a word matched through its dictionary translation (the other language)
 TRANSLATED_QUALITY = 0.7  # an English word matched through one of its Chinese renderings (each only a guess)
 THESAURUS_QUALITY = 0.75  # a Chinese word matched through another word of its thesaurus group (same meaning)
+BORROWED_QUALITY = 0.6  # a Chinese word matched through the translation of a word of the same meaning
 DICTIONARY_SYNONYM = 0.6  # a Chinese word matched through another word with the same dictionary gloss
 MAX_SYNONYMS = 8  # dictionary synonyms or translations tried per word
 COMMON_DF_SHARE = 0.35  # terms in more than this share of passages carry no signal and are skipped
@@ -198,7 +199,7 @@ class Planner:
             return None
         return Slot(float(self.index.idf[term]), (Alternative(1.0, (term,)),))
 
-    def _kind(self, text: str) -> Kind | None:
+    def _kind(self, text: str, english_only: bool = False) -> Kind | None:
         """Whether a string is a word, and which kind wins: the talk's glossary, a chat form, the dictionary."""
         if text in self.glossary.synonyms:
             return Kind.TERM
@@ -206,7 +207,10 @@ class Planner:
             return Kind.CHAT
         if text not in self.dictionary.vocabulary:  # most strings of a run: no word at all
             return None
-        return Kind.WORD if text in self.dictionary.glosses or text in self.dictionary.thesaurus else Kind.PLAIN
+        known = self.dictionary
+        if text in known.glosses or text in known.thesaurus or (english_only and text in known.borrowed):
+            return Kind.WORD
+        return Kind.PLAIN
 
     def _terms(self, plan: QueryPlan, run: str, mask: list[bool]) -> tuple[list[bool], list[bool], list[bool]]:
         """Slots for the glossary, chat and dictionary words of a run, in all their wordings.
@@ -221,7 +225,7 @@ class Planner:
 
         def kind_of(text: str) -> Kind | None:
             if text not in kinds:
-                kinds[text] = self._kind(text)
+                kinds[text] = self._kind(text, plan.english_only)
             return kinds[text]
 
         def matchable(text: str) -> Kind | None:  # a word whose wordings the passages can match
@@ -240,7 +244,9 @@ class Planner:
             else:
                 alts = [*written, *self._alternatives(self._glosses(found), DICTIONARY_QUALITY),
                         *self._alternatives(self.dictionary.same_meaning(found)[:MAX_SYNONYMS], THESAURUS_QUALITY),
-                        *self._alternatives(self.dictionary.synonyms(found)[:MAX_SYNONYMS], DICTIONARY_SYNONYM)]
+                        *self._alternatives(self.dictionary.synonyms(found)[:MAX_SYNONYMS], DICTIONARY_SYNONYM),
+                        *(self._alternatives(self._glosses(found, borrowed=True), BORROWED_QUALITY)
+                          if plan.english_only else ())]
             if written and pairs:
                 weight = sum(p.weight for p in pairs) / len(pairs) * (1 + TERM_LENGTH_BONUS * (len(pairs) - 1))
             elif alts and not (word.kind is Kind.TERM and not pairs):
@@ -253,9 +259,10 @@ class Planner:
         # Word boundaries for the pairs left: any dictionary word counts, whether or not it can be matched.
         return claimed, translated, inside(segment(run, mask, kind_of, chinese_zipf, self._longest), len(run))
 
-    def _glosses(self, word: str) -> list[str]:
-        """The English glosses of a Chinese dictionary word, as wordings."""
-        return [" ".join(gloss) for gloss in self.dictionary.glosses.get(word, ())]
+    def _glosses(self, word: str, borrowed: bool = False) -> list[str]:
+        """The English glosses of a Chinese dictionary word (or of its words of the same meaning), as wordings."""
+        table = self.dictionary.borrowed if borrowed else self.dictionary.glosses
+        return [" ".join(gloss) for gloss in table.get(word, ())]
 
     # -- Latin ------------------------------------------------------------------------------------
 
@@ -346,10 +353,15 @@ class Planner:
 
     # -- the plan ---------------------------------------------------------------------------------
 
-    def plan(self, query: str) -> QueryPlan:
-        """Turn a query into weighted slots (normalised, glossary-expanded, typo-tolerant)."""
+    def plan(self, query: str, english_only: bool = False) -> QueryPlan:
+        """Turn a query into weighted slots (normalised, glossary-expanded, typo-tolerant).
+
+        For passages all in English (`english_only`), Chinese words also try the translations of their
+        words of the same meaning: among English passages only, a looser translation cannot outrank the
+        Chinese passage that has the word itself.
+        """
         text = normalise(_MENTION.sub(" ", _TAG.sub(" ", query[: MAX_QUERY_CHARS * 2])))[:MAX_QUERY_CHARS]
-        plan = QueryPlan()
+        plan = QueryPlan(english_only=english_only)
         if _CODE.match(text) and not any(is_cjk(run) for run in runs(text)):
             return plan
         words: list[str] = []
