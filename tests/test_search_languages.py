@@ -12,8 +12,8 @@ from bot.search.commonness import chinese_share, chinese_zipf, english_share
 from bot.search.dictionary import parse
 from bot.search.engine import SearchEngine
 from bot.search.features import BIGRAM, run_features
-from bot.search.plan import Slot
 from bot.search.normalise import FILLERS_ZH, STOPWORDS_EN, normalise, query_language, stem
+from bot.search.plan import Slot
 from bot.search.segment import Kind, segment
 from bot.search.topics import talk_topics
 
@@ -211,6 +211,11 @@ def test_a_speakers_chinese_name_comes_from_the_dictionary(engine: SearchEngine)
     assert "modern times" not in found.people
     assert {h.passage.talk_id for h in engine.search("艾森豪威尔说了什么关于和平")} == {"eisenhower-farewell-1961"}
     assert "strict supervision of all banking" in texts(engine, "罗斯福对银行和投机要怎么监管")[0]
+
+
+def test_irregular_english_forms_meet_their_dictionary_form() -> None:
+    assert stem("chose") == stem("choose") and stem("built") == stem("building") and stem("children") == stem("child")
+    assert stem("left") == "left" and stem("strongest") != stem("strong")  # two readings; a degree of its own
 
 
 def test_a_hyphenated_word_is_found_written_whole_too() -> None:

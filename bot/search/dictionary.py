@@ -42,7 +42,7 @@ MIN_SURNAME = 4  # shorter last names ("Li", "Wu") stand for too many people to 
 MAX_BORROWED = 8  # glosses of same-meaning words kept per word
 MAX_GLOSS_WORDS = 2  # content words of a gloss that counts as a translation
 MAX_WORD_CHARS = 6  # longest Chinese word looked up
-FORMAT = 5  # bump when what is kept changes
+FORMAT = 6  # bump when what is kept changes
 FILE_NAME = "dictionary.json"
 
 
@@ -63,9 +63,9 @@ class Dictionary:
         """The part that can match: Chinese words some passage has, or whose glosses some passage has, and the
         Chinese forms of some people's names (the speakers')."""
         out = Dictionary(vocabulary=self.vocabulary, english=self.english)
-        for key in {k for name in names for k in person_keys(name)}:
-            if key in self.people:
-                out.people[key] = self.people[key]
+        for person in {k for name in names for k in person_keys(name)}:
+            if person in self.people:
+                out.people[person] = self.people[person]
         for word, same in self.thesaurus.items():
             kept_same = [w for w in same if chinese_known(w)]
             if kept_same:
@@ -147,9 +147,9 @@ def parse(lines: Iterable[str], thesaurus: Mapping[str, Iterable[str]] | None = 
             person = _PERSON.match(gloss) if proper else None
             if person is not None:
                 for form in person.group(1).split(" or "):
-                    bucket = out.people.setdefault(" ".join(form.replace(",", " ").casefold().split()), [])
-                    if word not in bucket:
-                        bucket.append(word)
+                    written = out.people.setdefault(" ".join(form.replace(",", " ").casefold().split()), [])
+                    if word not in written:
+                        written.append(word)
             key = _gloss_key(gloss)
             if key is None:
                 continue

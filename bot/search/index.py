@@ -26,7 +26,7 @@ from bot.search.normalise import SOUND_FIRST, SOUND_LAST, sound_table
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 7  # bump when features or the file layout change
+FORMAT_VERSION = 8  # bump when features or the file layout change
 FILE_NAME = "index.npz"
 K1 = 1.2
 B = 0.75
