@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -213,9 +214,13 @@ def test_a_speakers_chinese_name_comes_from_the_dictionary(engine: SearchEngine)
     assert "strict supervision of all banking" in texts(engine, "罗斯福对银行和投机要怎么监管")[0]
 
 
-def test_irregular_english_forms_meet_their_dictionary_form() -> None:
+def test_irregular_english_forms_meet_their_dictionary_form(engine: SearchEngine) -> None:
     assert stem("chose") == stem("choose") and stem("built") == stem("building") and stem("children") == stem("child")
     assert stem("left") == "left" and stem("strongest") != stem("strong")  # two readings; a degree of its own
+    index_dir = engine._index_dir
+    assert index_dir is not None  # the table is kept beside the index: later starts need not read lemminflect
+    kept = json.loads((index_dir / "dictionary.json").read_text(encoding="utf-8"))["irregular"]
+    assert kept["chose"] == "choose" and "left" not in kept and "strongest" not in kept
 
 
 def test_a_hyphenated_word_is_found_written_whole_too() -> None:

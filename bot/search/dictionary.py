@@ -22,7 +22,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from bot.search.normalise import STOPWORDS_EN, stem
+from bot.search import lemmas
+from bot.search.normalise import STOPWORDS_EN, irregular_forms, stem
 from bot.search.thesaurus import cilin_synonyms
 
 log = logging.getLogger(__name__)
@@ -42,7 +43,7 @@ MIN_SURNAME = 4  # shorter last names ("Li", "Wu") stand for too many people to 
 MAX_BORROWED = 8  # glosses of same-meaning words kept per word
 MAX_GLOSS_WORDS = 2  # content words of a gloss that counts as a translation
 MAX_WORD_CHARS = 6  # longest Chinese word looked up
-FORMAT = 6  # bump when what is kept changes
+FORMAT = 7  # bump when what is kept changes
 FILE_NAME = "dictionary.json"
 
 
@@ -205,12 +206,13 @@ def for_corpus(directory: Path | None, stamp: str, chinese_known: Callable[[str]
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
             if data.get("stamp") == stamp and data.get("format") == FORMAT:
+                lemmas.use(data["irregular"])  # before any stem: a start without reading the lemma tables
                 return _from_json(data)
         except (OSError, ValueError, KeyError, TypeError) as exc:  # rebuilt below, never a failed start
             log.warning("dictionary cache %s unreadable (%s); rebuilding", path, type(exc).__name__)
     restricted = cedict().restricted(chinese_known, english_known, names)
     if path is not None:
-        _save(path, _to_json(restricted, stamp))
+        _save(path, {**_to_json(restricted, stamp), "irregular": irregular_forms()})
     return restricted
 
 

@@ -77,9 +77,9 @@ class SearchEngine:
         self.passages = library.passages
         self.index = load_or_build([p.text for p in self.passages], index_dir)
         self._index_dir = index_dir
-        self.glossary = Glossary(e for t in library.talks for e in t.glossary)
         written = [[n for n in (t.speaker, *t.speaker_names) if n.strip()] for t in library.talks]
-        dictionary = self._dictionary([n for names in written for n in names])
+        dictionary = self._dictionary([n for names in written for n in names])  # first: it brings the lemmas
+        self.glossary = Glossary(e for t in library.talks for e in t.glossary)
         # Each talk's speaker as its header writes them, and in Chinese where the dictionary knows the name
         # (Kennedy → 肯尼迪): a talk file needs no Chinese form of its speaker's name to be asked about in Chinese.
         spoken = [[*names, *(c for n in names for c in dictionary.chinese_names(n))] for names in written]

@@ -12,7 +12,8 @@ import numpy as np
 import numpy.typing as npt
 import opencc
 import Stemmer
-from lemminflect import getAllLemmas
+
+from bot.search import lemmas
 
 # Taiwan and Hong Kong wording is folded by phrase (網路 → 网络, 軟體 → 软件), then any character by character.
 _TW2SP = opencc.OpenCC("tw2sp")
@@ -125,25 +126,26 @@ def is_cjk(run: str) -> bool:
     return bool(run) and _IS_CJK.match(run[0]) is not None
 
 
-_INFLECTED = frozenset({"VERB", "AUX", "NOUN"})  # parts of speech whose irregular forms meet their lemma
+def _snowball(word: str) -> str:
+    return str(_STEMMER.stemWord(word))
+
+
+def irregular_forms() -> dict[str, str]:
+    """Irregular English form → its dictionary form, as lemma() uses them (see lemmas.py)."""
+    return lemmas.table(_snowball)
 
 
 def lemma(word: str) -> str:
     """The dictionary form of an irregular English verb or noun (chose → choose, children → child), when it
-    has just one; the word itself otherwise ("left" may be "leave" or the side, so it stays "left").
-    Adjectives keep their degree (strongest is not strong), as Snowball stems keep it."""
-    found = getAllLemmas(word)
-    if not found or not found.keys() <= _INFLECTED:
-        return word
-    forms = {form for lemmas in found.values() for form in lemmas}
-    return forms.pop() if len(forms) == 1 else word
+    has just one; the word itself otherwise ("left" may be "leave" or the side, so it stays "left")."""
+    return lemmas.table(_snowball).get(word, word)
 
 
 @lru_cache(maxsize=65536)
 def stem(word: str) -> str:
     """The English Snowball stem of a word's dictionary form (plural, -ing, -ed and -ly forms and irregular
     ones meet: built, building → build); digits and codes as they are."""
-    return str(_STEMMER.stemWord(lemma(word))) if word.isalpha() else word
+    return _snowball(lemma(word)) if word.isalpha() else word
 
 
 def stems(words: list[str]) -> list[str]:
@@ -151,8 +153,9 @@ def stems(words: list[str]) -> list[str]:
     return [str(s) for s in _STEMMER.stemWords([lemma(w) for w in words])]
 
 
-# English words that carry no meaning for search, as written and as stemmed ("does" → "doe").
-STOPWORDS_EN = frozenset({*_STOPWORDS, *(stem(w) for w in _STOPWORDS)})
+# English words that carry no meaning for search, as written and as stemmed ("does" → "doe"); their irregular
+# forms are listed too (was, went, said), so Snowball alone stems them.
+STOPWORDS_EN = frozenset({*_STOPWORDS, *(_snowball(w) for w in _STOPWORDS)})
 
 
 def latin_parts(run: str) -> list[str]:
