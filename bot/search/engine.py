@@ -54,6 +54,7 @@ RELATED_SHARE = 0.75  # after the first result, weaker ones down to this share o
 CHAR_SHARE = 0.35  # weight of character-level coverage beside word-level coverage
 CUE_BONUS = 0.05  # ranking bonus for a passage of the kind the question asks for (see query.py)
 QUESTION_PARAGRAPHS = 3  # an audience question may run on over this many more paragraphs before the answer
+SHORT_ANSWER = 40  # an answer shorter than this many characters comes with the speaker's next paragraph
 QUOTED_QUESTION = 0.85  # an audience question matched this surely is quoted, not asked again in other words
 PHRASE_BONUS = 0.1  # ranking bonus for a passage with all of the query's neighbouring English words side by side
 
@@ -182,20 +183,25 @@ class SearchEngine:
             return None
         return np.isin(self._talk_of, list(named))
 
-    def _answer(self, doc: int, mask: npt.NDArray[np.bool_] | None) -> int | None:
+    def _answer(self, doc: int, mask: npt.NDArray[np.bool_] | None) -> list[int]:
         """The speaker's answer to an audience question: the speaker's next paragraph in the same section,
-        past the rest of a question of several paragraphs."""
+        past the rest of a question of several paragraphs, and the one after it when the first is only a
+        word or two ("Yes, the answer is yes.")."""
         here = self.passages[doc]
         if here.role not in ("questioner", "host"):
-            return None
+            return []
         for number in range(doc + 1, min(doc + 2 + QUESTION_PARAGRAPHS, len(self.passages))):
             passage = self.passages[number]
             if passage.talk_id != here.talk_id or passage.section != here.section or (
                     mask is not None and not mask[number]):
-                return None
+                return []
             if self._speaker[number]:
-                return number
-        return None
+                after = number + 1
+                if (len(passage.text) < SHORT_ANSWER and after < len(self.passages) and self._speaker[after]
+                        and self.passages[after].section == here.section and (mask is None or mask[after])):
+                    return [number, after]
+                return [number]
+        return []
 
     def _with_answers(self, ranked: list[tuple[float, int]], mask: npt.NDArray[np.bool_] | None,
                       plan: QueryPlan) -> list[tuple[float, int]]:
@@ -210,8 +216,7 @@ class SearchEngine:
         for conf, doc in ranked:
             if doc in placed:
                 continue
-            answer = self._answer(doc, mask)
-            found = [] if answer is None or answer in placed else [answer]
+            found = [answer for answer in self._answer(doc, mask) if answer not in placed]
             first = plan.asks_speaker or (plan.yes_no and conf < QUOTED_QUESTION)
             group = [*found, doc] if first else [doc, *found]
             out.extend((conf, d) for d in group)
