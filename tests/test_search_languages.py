@@ -270,6 +270,14 @@ def test_a_yes_or_no_question_in_other_words_gets_the_answer_first(engine: Searc
     assert quoted[0].passage.role == "questioner"
 
 
+def test_a_speakers_lead_in_comes_with_the_paragraph_it_announces(engine: SearchEngine) -> None:
+    hits = engine.search("我们研究工作的总结可以归纳为以下三个要点")  # "…three points:" then the points
+    assert hits[0].passage.text.endswith("三个要点:")
+    assert hits[1].passage.text.startswith("一个基于文本训练的自回归模型")
+    asked = engine.search("这张幻灯片究竟要传达什么")  # the speaker's own question, then the answer
+    assert asked[0].passage.text.endswith("呢?") and asked[1].passage.text.startswith("它的意思是")
+
+
 def test_an_answer_is_found_past_a_question_of_several_paragraphs(engine: SearchEngine) -> None:
     hits = engine.search("未来,你认为如果模型具备推理能力,它能自己纠正错误吗")  # a question of two paragraphs
     assert hits[0].passage.role == "questioner" and hits[1].passage.text.startswith("是的")

@@ -54,6 +54,7 @@ RELATED_SHARE = 0.75  # after the first result, weaker ones down to this share o
 CHAR_SHARE = 0.35  # weight of character-level coverage beside word-level coverage
 CUE_BONUS = 0.05  # ranking bonus for a passage of the kind the question asks for (see query.py)
 QUESTION_PARAGRAPHS = 3  # an audience question may run on over this many more paragraphs before the answer
+LEAD_IN_ENDS = ("?", "？", ":", "：")  # a speaker's paragraph ending so is answered or continued in the next
 SHORT_ANSWER = 40  # an answer shorter than this many characters comes with the speaker's next paragraph
 QUOTED_QUESTION = 0.85  # an audience question matched this surely is quoted, not asked again in other words
 PHRASE_BONUS = 0.1  # ranking bonus for a passage with all of the query's neighbouring English words side by side
@@ -183,29 +184,36 @@ class SearchEngine:
             return None
         return np.isin(self._talk_of, list(named))
 
+    def _speaker_next(self, doc: int, number: int, mask: npt.NDArray[np.bool_] | None) -> bool:
+        """Whether passage `number` is the speaker's, in the talk and section of `doc`, and searched."""
+        if number >= len(self.passages) or not self._speaker[number] or (mask is not None and not mask[number]):
+            return False
+        here, there = self.passages[doc], self.passages[number]
+        return there.talk_id == here.talk_id and there.section == here.section
+
     def _answer(self, doc: int, mask: npt.NDArray[np.bool_] | None) -> list[int]:
-        """The speaker's answer to an audience question: the speaker's next paragraph in the same section,
-        past the rest of a question of several paragraphs, and the one after it when the first is only a
-        word or two ("Yes, the answer is yes.")."""
+        """What answers a matched passage. For an audience question: the speaker's next paragraph in the same
+        section, past the rest of a question of several paragraphs, and the one after it when the first is a
+        one-liner ("Yes, the answer is yes."). For the speaker's own question or lead-in (a paragraph ending
+        in "?" or ":", as "we will show three points:"): the speaker's next paragraph."""
         here = self.passages[doc]
         if here.role not in ("questioner", "host"):
-            return []
+            lead_in = here.text.rstrip().endswith(LEAD_IN_ENDS)
+            return [doc + 1] if lead_in and self._speaker_next(doc, doc + 1, mask) else []
         for number in range(doc + 1, min(doc + 2 + QUESTION_PARAGRAPHS, len(self.passages))):
             passage = self.passages[number]
             if passage.talk_id != here.talk_id or passage.section != here.section or (
                     mask is not None and not mask[number]):
                 return []
             if self._speaker[number]:
-                after = number + 1
-                if (len(passage.text) < SHORT_ANSWER and after < len(self.passages) and self._speaker[after]
-                        and self.passages[after].section == here.section and (mask is None or mask[after])):
-                    return [number, after]
-                return [number]
+                short = len(passage.text) < SHORT_ANSWER and self._speaker_next(doc, number + 1, mask)
+                return [number, number + 1] if short else [number]
         return []
 
     def _with_answers(self, ranked: list[tuple[float, int]], mask: npt.NDArray[np.bool_] | None,
                       plan: QueryPlan) -> list[tuple[float, int]]:
-        """An audience question comes with the speaker's answer, as sure as the question.
+        """An audience question comes with the speaker's answer, as sure as the question (and a speaker's own
+        question or lead-in with the paragraph that answers it).
 
         The answer follows the question, and comes before it when the query asks what the speaker answered
         or thinks ("他怎么看", "what did he answer"), or asks the same yes-or-no question in its own words
