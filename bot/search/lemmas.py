@@ -1,7 +1,7 @@
 """Irregular English forms and their dictionary form (chose → choose, children → child), from lemminflect.
 
 Snowball stems meet regular forms (builds, building → build) but not irregular ones (built). The table
-holds only the forms whose stem differs from their lemma's: about 1,400 words. Only lemminflect's data file
+holds only the forms whose stem differs from their lemma's: about 1,100 words. Only lemminflect's data file
 is read (word,part of speech,lemma/lemma lines), with the standard library; reading all of it takes a
 fraction of a second, so a built table is kept with the search caches (dictionary.py) and handed back with
 `use()` on later starts.
