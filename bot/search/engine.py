@@ -140,9 +140,10 @@ class SearchEngine:
         """(confidence, passage number) of the best candidates, best first."""
         cover = self.scorer.matched(plan)
         total = plan.total
-        # Every candidate without Chinese (a Chinese question about an English talk, named or chosen): words
-        # only Chinese can hold are not held against them, and characters compared across scripts say nothing.
-        foreign = mask is not None and bool(self._latin[mask].all()) and not plan.latin_only
+        # Every candidate without Chinese (a Chinese question about an English talk, named or chosen; search()
+        # planned it so): words only Chinese can hold are not held against them, and characters compared
+        # across scripts say nothing.
+        foreign = plan.english_only
         if foreign:
             total = plan.latin_total
         if mask is not None:
@@ -184,9 +185,9 @@ class SearchEngine:
             return None
         return np.isin(self._talk_of, list(named))
 
-    def _speaker_next(self, doc: int, number: int, mask: npt.NDArray[np.bool_] | None) -> bool:
-        """Whether passage `number` is the speaker's, in the talk and section of `doc`, and searched."""
-        if number >= len(self.passages) or not self._speaker[number] or (mask is not None and not mask[number]):
+    def _follows(self, doc: int, number: int, mask: npt.NDArray[np.bool_] | None) -> bool:
+        """Whether passage `number` exists, is searched, and stands in the talk and section of `doc`."""
+        if number >= len(self.passages) or (mask is not None and not mask[number]):
             return False
         here, there = self.passages[doc], self.passages[number]
         return there.talk_id == here.talk_id and there.section == here.section
@@ -196,17 +197,17 @@ class SearchEngine:
         section, past the rest of a question of several paragraphs, and the one after it when the first is a
         one-liner ("Yes, the answer is yes."). For the speaker's own question or lead-in (a paragraph ending
         in "?" or ":", as "we will show three points:"): the speaker's next paragraph."""
+        def speaker_next(number: int) -> bool:
+            return self._follows(doc, number, mask) and bool(self._speaker[number])
+
         here = self.passages[doc]
         if here.role not in ("questioner", "host"):
-            lead_in = here.text.rstrip().endswith(LEAD_IN_ENDS)
-            return [doc + 1] if lead_in and self._speaker_next(doc, doc + 1, mask) else []
-        for number in range(doc + 1, min(doc + 2 + QUESTION_PARAGRAPHS, len(self.passages))):
-            passage = self.passages[number]
-            if passage.talk_id != here.talk_id or passage.section != here.section or (
-                    mask is not None and not mask[number]):
+            return [doc + 1] if here.text.rstrip().endswith(LEAD_IN_ENDS) and speaker_next(doc + 1) else []
+        for number in range(doc + 1, doc + 2 + QUESTION_PARAGRAPHS):
+            if not self._follows(doc, number, mask):
                 return []
             if self._speaker[number]:
-                short = len(passage.text) < SHORT_ANSWER and self._speaker_next(doc, number + 1, mask)
+                short = len(self.passages[number].text) < SHORT_ANSWER and speaker_next(number + 1)
                 return [number, number + 1] if short else [number]
         return []
 
