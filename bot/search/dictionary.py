@@ -67,16 +67,15 @@ class Dictionary:
         for person in {k for name in names for k in person_keys(name)}:
             if person in self.people:
                 out.people[person] = self.people[person]
-        for word, same in self.thesaurus.items():
-            kept_same = [w for w in same if chinese_known(w)]
-            if kept_same:
-                out.thesaurus[word] = kept_same
         for word, glosses in self.glosses.items():
             kept = [g for g in glosses if all(english_known(w) for w in g)]
             if kept or chinese_known(word):
                 out.glosses[word] = kept
-        for word, same in self.thesaurus.items():  # 有钱 = 富有 "rich": a translation the word's own glosses lack
-            own = set(self.glosses.get(word, ()))
+        for word, same in self.thesaurus.items():
+            kept_same = [w for w in same if chinese_known(w)]
+            if kept_same:
+                out.thesaurus[word] = kept_same
+            own = set(self.glosses.get(word, ()))  # 有钱 = 富有 "rich": a translation its own glosses lack
             lent = list(dict.fromkeys(g for w in same for g in out.glosses.get(w, ()) if g not in own))
             if lent:
                 out.borrowed[word] = lent[:MAX_BORROWED]
