@@ -52,10 +52,10 @@ def load() -> None:
     _tables()
 
 
-def english_share(stems: tuple[str, ...] | list[str]) -> float:
+def english_share(words: tuple[str, ...] | list[str]) -> float:
     """The weight share of an English word or phrase (as stems): its rarest word decides."""
     english = _tables()[0]
-    return max((_share(english.get(s, 0.0)) for s in stems), default=1.0)
+    return max((_share(english.get(s, 0.0)) for s in words), default=1.0)
 
 
 def chinese_zipf(word: str) -> float:
