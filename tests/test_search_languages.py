@@ -281,7 +281,9 @@ def test_a_speakers_lead_in_comes_with_the_paragraph_it_announces(engine: Search
 def test_an_answer_is_found_past_a_question_of_several_paragraphs(engine: SearchEngine) -> None:
     hits = engine.search("未来,你认为如果模型具备推理能力,它能自己纠正错误吗")  # a question of two paragraphs
     assert hits[0].passage.role == "questioner" and hits[1].passage.text.startswith("是的")
-    assert hits[2].passage.text.startswith("我认为你所描述的")  # a one-line answer brings the rest of it
+    assert "\n我认为你所描述的" in hits[1].passage.text  # a one-line answer is shown with the rest of it
+    assert hits[1].passage.key == "ilya-neurips-2024/81"  # under its own key (context, feedback, links)
+    assert all("我认为你所描述的" not in h.passage.text for h in hits[2:])  # and the rest is not shown twice
 
 
 # -- topics ----------------------------------------------------------------------------------------------

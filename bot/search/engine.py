@@ -17,7 +17,7 @@ How a query is answered:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import pairwise
 from pathlib import Path
 
@@ -212,25 +212,37 @@ class SearchEngine:
         return []
 
     def _with_answers(self, ranked: list[tuple[float, int]], mask: npt.NDArray[np.bool_] | None,
-                      plan: QueryPlan) -> list[tuple[float, int]]:
+                      plan: QueryPlan) -> tuple[list[tuple[float, int]], dict[int, int]]:
         """An audience question comes with the speaker's answer, as sure as the question (and a speaker's own
         question or lead-in with the paragraph that answers it).
 
         The answer follows the question, and comes before it when the query asks what the speaker answered
         or thinks ("他怎么看", "what did he answer"), or asks the same yes-or-no question in its own words
         (the speaker's answer settles it; a query quoting the question is looking for the question).
+        Also returns the one-line answers joined to the paragraph after them (answer → that paragraph).
         """
         out: list[tuple[float, int]] = []
         placed: set[int] = set()
+        joined: dict[int, int] = {}
         for conf, doc in ranked:
             if doc in placed:
                 continue
             found = [answer for answer in self._answer(doc, mask) if answer not in placed]
+            if len(found) == 2 and self.passages[doc].role in ("questioner", "host"):
+                joined[found[0]] = found[1]
             first = plan.asks_speaker or (plan.yes_no and conf < QUOTED_QUESTION)
             group = [*found, doc] if first else [doc, *found]
             out.extend((conf, d) for d in group)
             placed.update(group)
-        return out
+        return out, joined
+
+    def _shown(self, doc: int, joined: dict[int, int]) -> Passage:
+        """A passage as a hit shows it: a one-line answer ("Yes, the answer is yes.") with the paragraph after it."""
+        passage = self.passages[doc]
+        rest = joined.get(doc)
+        if rest is None:
+            return passage
+        return replace(passage, text=f"{passage.text}\n{self.passages[rest].text}")
 
     def _phrase_shares(self, plan: QueryPlan, docs: list[int]) -> list[float]:
         """Per passage, the share of the query's neighbouring English word pairs it has side by side."""
@@ -267,7 +279,8 @@ class SearchEngine:
             mask = self._named_talks(plan)
         if mask is not None and not plan.latin_only and bool(self._latin[mask].all()):
             plan = self.planner.plan(query, english_only=True)  # a Chinese question about English talks only
-        ranked = self._with_answers(self._ranked(plan, mask, offset + limit * 3), mask, plan)
+        ranked, joined = self._with_answers(self._ranked(plan, mask, offset + limit * 3), mask, plan)
+        ranked = [(conf, doc) for conf, doc in ranked if doc not in joined.values()]  # shown with the one-liner
         if speaker_only:  # (a question that matches still brings its answer)
             ranked = [(conf, doc) for conf, doc in ranked if self._speaker[doc]]
         if not ranked or ranked[0][0] < min_confidence:
@@ -278,7 +291,7 @@ class SearchEngine:
         for conf, doc in ranked:
             if conf >= floor:
                 shown = min(shown, conf)  # shown scores never rise down the list, which is in ranking order
-                hits.append(Hit(self.passages[doc], round(float(shown), 4)))
+                hits.append(Hit(self._shown(doc, joined), round(float(shown), 4)))
                 if len(hits) == offset + limit:
                     break
         return hits[offset:]
