@@ -151,6 +151,20 @@ def test_a_thesaurus_synonym_finds_other_wording(tmp_path: Path) -> None:
     assert hits and "九点结束" in hits[0].passage.text
 
 
+def test_english_words_sharing_two_translations_are_related() -> None:
+    found = parse(["害怕 害怕 [hai4 pa4] /to be afraid/to be scared/", "惊吓 惊吓 [jing1 xia4] /to frighten/to scare/",
+                   "吓坏 吓坏 [xia4 huai4] /to frighten/to scare/"])
+    cut = found.restricted(lambda word: False, lambda stem_: stem_ in {"frighten", "afraid"})
+    assert cut.related_words("scare") == ["frighten"]  # one shared translation (害怕 "afraid") is not enough
+    assert cut.related_words("frighten") == []  # a word some passage has is matched as itself
+
+
+def test_an_english_word_no_passage_has_is_matched_by_a_related_one(engine: SearchEngine) -> None:
+    assert "employ" in engine.dictionary.related_words("hire")  # 雇用, 雇佣: hire; employ
+    found = texts(engine, "is the government going to hire people itself")
+    assert "direct recruiting by the Government itself" in found[0]
+
+
 def test_the_dictionary_keeps_thesaurus_groups_and_english_words() -> None:
     found = parse(["數據 数据 [shu4 ju4] /data/"], {"收尾": ["结束", "收场", "完"], "完": ["结束"]})
     assert found.same_meaning("收尾") == ["结束", "收场"] and "完" not in found.thesaurus

@@ -43,7 +43,9 @@ MIN_SURNAME = 4  # shorter last names ("Li", "Wu") stand for too many people to 
 MAX_BORROWED = 8  # glosses of same-meaning words kept per word
 MAX_GLOSS_WORDS = 2  # content words of a gloss that counts as a translation
 MAX_WORD_CHARS = 6  # longest Chinese word looked up
-FORMAT = 7  # bump when what is kept changes
+MIN_SHARED = 2  # Chinese translations two English words share to count as related (one is often a pun or a slip)
+MAX_RELATED = 6  # related English words kept per word, those sharing the most translations first
+FORMAT = 8  # bump when what is kept changes
 FILE_NAME = "dictionary.json"
 
 
@@ -58,6 +60,7 @@ class Dictionary:
     english: frozenset[str] = frozenset()  # stems of every English word of the glosses: real words, not typos
     people: dict[str, list[str]] = field(default_factory=dict)  # a person's name, casefolded → Chinese forms
     borrowed: dict[str, list[tuple[str, ...]]] = field(default_factory=dict)  # glosses of same-meaning words
+    related: dict[str, list[str]] = field(default_factory=dict)  # English stem no passage has → related ones some has
 
     def restricted(self, chinese_known: Callable[[str], bool], english_known: Callable[[str], bool],
                    names: Iterable[str] = ()) -> Dictionary:
@@ -83,7 +86,28 @@ class Dictionary:
             kept_words = [w for w in words if chinese_known(w)]
             if kept_words:
                 out.words[key] = kept_words
+        out.related = self._related(english_known)
         return out
+
+    def _related(self, english_known: Callable[[str], bool]) -> dict[str, list[str]]:
+        """For each English word no passage has, the words some passage has that share its translations."""
+        related: dict[str, list[str]] = {}
+        for key, words in self.words.items():
+            if len(key) != 1 or english_known(key[0]):
+                continue
+            shared: dict[str, int] = {}
+            for word in words:
+                for gloss in self.glosses.get(word, ()):
+                    if len(gloss) == 1 and gloss != key and english_known(gloss[0]):
+                        shared[gloss[0]] = shared.get(gloss[0], 0) + 1
+            kept = sorted((w for w, n in shared.items() if n >= MIN_SHARED), key=lambda w: (-shared[w], w))
+            if kept:
+                related[key[0]] = kept[:MAX_RELATED]
+        return related
+
+    def related_words(self, stem_: str) -> list[str]:
+        """English words (stems) the passages have that share translations with one they do not have."""
+        return self.related.get(stem_, [])
 
     def chinese_names(self, name: str) -> list[str]:
         """How Chinese writes a person's name (Kennedy → 肯尼迪), as far as the dictionary knows it."""
@@ -183,7 +207,8 @@ def _to_json(dictionary: Dictionary, stamp: str) -> dict[str, Any]:
             "glosses": {w: [list(g) for g in gs] for w, gs in dictionary.glosses.items()},
             "words": [[list(k), v] for k, v in dictionary.words.items()], "thesaurus": dictionary.thesaurus,
             "english": sorted(dictionary.english), "people": dictionary.people,
-            "borrowed": {w: [list(g) for g in gs] for w, gs in dictionary.borrowed.items()}}
+            "borrowed": {w: [list(g) for g in gs] for w, gs in dictionary.borrowed.items()},
+            "related": dictionary.related}
 
 
 def _from_json(data: dict[str, Any]) -> Dictionary:
@@ -191,7 +216,8 @@ def _from_json(data: dict[str, Any]) -> Dictionary:
                       words={tuple(k): list(v) for k, v in data["words"]},
                       vocabulary=frozenset(data["vocabulary"]), thesaurus=dict(data["thesaurus"]),
                       english=frozenset(data["english"]), people=dict(data["people"]),
-                      borrowed={w: [tuple(g) for g in gs] for w, gs in data["borrowed"].items()})
+                      borrowed={w: [tuple(g) for g in gs] for w, gs in data["borrowed"].items()},
+                      related=dict(data["related"]))
 
 
 def for_corpus(directory: Path | None, stamp: str, chinese_known: Callable[[str], bool],

@@ -3,7 +3,8 @@
 Chinese runs are cut into words (segment.py) and matched as written, through the glossary, chat forms, the
 dictionary's translations and the thesaurus's words of the same meaning, as same-sounding pairs (pinyin
 typos) and as character pairs; Latin words through the glossary, their Chinese translations and typo
-correction. Everyday words weigh less (commonness.py); question and filler words next to nothing.
+correction, and a word no passage has through English words that share its translations. Everyday words
+weigh less (commonness.py); question and filler words next to nothing.
 """
 
 from __future__ import annotations
@@ -50,6 +51,7 @@ TERM_LENGTH_BONUS = 0.5  # a glossary term of n pairs weighs like 1 + (n-1)/2 pa
 MIN_REACHABLE = 0.5  # wordings that could earn less than this (most of their pairs unknown) are not tried
 DICTIONARY_QUALITY = 0.85  # a word matched through its dictionary translation (the other language)
 TRANSLATED_QUALITY = 0.7  # an English word matched through one of its Chinese renderings (each only a guess)
+RELATED_QUALITY = 0.7  # an English word no passage has, matched through one sharing its translations (dictionary.py)
 THESAURUS_QUALITY = 0.75  # a Chinese word matched through another word of its thesaurus group (same meaning)
 BORROWED_QUALITY = 0.6  # a Chinese word matched through the translation of a word of the same meaning
 DICTIONARY_SYNONYM = 0.6  # a Chinese word matched through another word with the same dictionary gloss
@@ -341,6 +343,9 @@ class Planner:
                     *self._alternatives(chinese, quality * TRANSLATED_QUALITY)]
             if size == 2:
                 alts[:0] = self._alternatives([" ".join(key)], quality)
+            elif term is None:  # "scared" in a talk that says "frightened"
+                related = (self._term(WORD + w) for w in self.dictionary.related_words(key[0]))
+                alts.extend(Alternative(quality * RELATED_QUALITY, (t,), latin=True) for t in related if t is not None)
             if term is not None:
                 weight = self._weight((term,)) * english_share(key)
             elif alts:
