@@ -10,6 +10,7 @@ import pytest
 from bot.content.loader import ContentError, load_library, load_talk
 from bot.content.model import Library, split_sentences
 from bot.search.commonness import chinese_share, chinese_zipf, english_share
+from bot.search.cues import edge_of
 from bot.search.dictionary import parse
 from bot.search.engine import SearchEngine
 from bot.search.features import BIGRAM, run_features
@@ -298,6 +299,22 @@ def test_an_answer_is_found_past_a_question_of_several_paragraphs(engine: Search
     assert "\n我认为你所描述的" in hits[1].passage.text  # a one-line answer is shown with the rest of it
     assert hits[1].passage.key == "ilya-neurips-2024/81"  # under its own key (context, feedback, links)
     assert all("我认为你所描述的" not in h.passage.text for h in hits[2:])  # and the rest is not shown twice
+
+
+def test_the_opening_or_close_of_a_talk_is_where_a_question_about_it_looks(engine: SearchEngine) -> None:
+    assert edge_of("开场谢了谁") == ("opening", " 谢了谁")
+    assert edge_of("what does he say at the end of the speech")[0] == "closing"
+    assert edge_of("at the end of the day who won")[0] == edge_of("at the end of the war")[0] == ""
+    assert edge_of("他最后给的答案是什么")[0] == ""  # a bare 最后 is "finally" as often as "at the end"
+    assert engine.search("他开场先感谢了谁")[0].passage.key == "ilya-neurips-2024/1"
+
+
+def test_asking_only_how_a_talk_opens_or_ends_gets_its_first_or_last_paragraphs(engine: SearchEngine) -> None:
+    opening = engine.search("how does Eisenhower open his speech")
+    assert [h.passage.key for h in opening] == [f"eisenhower-farewell-1961/{n}" for n in (1, 2, 3)]
+    assert engine.search("how does the speech end") == []  # several talks are loaded: which one is not said
+    closing = engine.search("how does the speech end", talk="eisenhower-farewell-1961")
+    assert closing[-1].passage.text.startswith("You and I -- my fellow citizens")
 
 
 # -- topics ----------------------------------------------------------------------------------------------

@@ -13,6 +13,27 @@ WHY = re.compile(r"为什么|为何|原因|\bwhy\b")
 BECAUSE_ZH = ("因为", "原因", "所以", "为什")  # a passage that gives the reason, or asks the same "why"
 YES_NO = re.compile(r"吗\W*$|能不能|会不会|是不是|要不要|可不可以|有没有|能否|[能会要][^,，。]{1,12}[不没]\W*$"
                     r"|^(?:can|could|will|would|does|do|is|are|should)\b")
+# Where in a talk the question looks: its opening ("开场谢了谁", "how does the speech start") or its close
+# ("结尾", "what does he ask at the end of the speech"). Only wordings that name the place: a bare 最后 or
+# "at the end" is as often "finally" or the end of something the talk speaks of.
+_TALK = r"(?:speech|talk|address|lecture|video|q&a)\b"
+_WHOSE = r"(?:the|his|her|their|this)"
+OPENING = re.compile(rf"开场|开头|开篇|一开始|最开始|\b(?:at|in) the (?:very )?(?:start|beginning) of {_WHOSE} {_TALK}"
+                     rf"|\b(?:open|begin|start)s? {_WHOSE} {_TALK}|\b{_TALK} (?:open|begin|start)s?\b")
+CLOSING = re.compile(rf"结尾|末尾|临结束|快结束|结束前|讲完|最后(?=说|讲|问|提|怎么|还)|\bin closing\b"
+                     rf"|\bat the (?:very )?end of {_WHOSE} {_TALK}|\bclosing (?:words|remarks|lines)\b"
+                     rf"|\b(?:end|close|finish|wrap)s? (?:up )?{_WHOSE} {_TALK}|\b{_TALK} (?:end|close|finish)s?\b")
+
+
+def edge_of(text: str) -> tuple[str, str]:
+    """Whether a question asks about a talk's "opening" or "closing" (or ""), and the text without those words."""
+    for kind, pattern in (("opening", OPENING), ("closing", CLOSING)):
+        found = pattern.search(text)
+        if found is not None:
+            return kind, f"{text[: found.start()]} {text[found.end() :]}"
+    return "", text
+
+
 _PRONOUNS_ZH = "他|她|ta"
 _PRONOUNS_EN = "he|she|they"
 _POSSESSIVES_EN = "his|her|their"

@@ -10,7 +10,8 @@ How a query is answered:
    it matches: per posting with NumPy, so it grows with how often the terms occur, not with the corpus.
 3. Stage two re-scores the best few dozen: word- and character-level coverage of the query, BM25, the
    rapidfuzz partial_ratio of the query's content against the passage, and answer-type cues ("why" asks
-   for a reason; "what did he answer" for the speaker rather than the questioner).
+   for a reason; "what did he answer" for the speaker rather than the questioner). A question about a talk's
+   opening or close ("开场谢了谁", "at the end of the speech") counts its first or last paragraphs as matching.
 4. The confidence combines evidence beyond one chance match, coverage and fuzzy similarity; when the best
    passage's confidence is below MIN_CONFIDENCE the query has no answer (calibration below).
 """
@@ -57,6 +58,8 @@ QUESTION_PARAGRAPHS = 3  # an audience question may run on over this many more p
 LEAD_IN_ENDS = ("?", "？", ":", "：")  # a speaker's paragraph ending so is answered or continued in the next
 SHORT_ANSWER = 40  # an answer shorter than this many characters comes with the speaker's next paragraph
 QUOTED_QUESTION = 0.85  # an audience question matched this surely is quoted, not asked again in other words
+EDGE_PASSAGES = 3  # the first and last paragraphs of a section are its opening and its close
+EDGE_CONFIDENCE = 0.6  # of the opening or close of the one talk asked about, when that is all a question asks
 PHRASE_BONUS = 0.1  # ranking bonus for a passage with all of the query's neighbouring English words side by side
 
 FloatArray = npt.NDArray[np.float32]
@@ -98,6 +101,17 @@ class SearchEngine:
         # Passages without a Chinese character: a Chinese question's characters cannot be found there as
         # characters, so only its words (matched in translation) count towards their coverage.
         self._latin = np.fromiter((not has_cjk(p.text) for p in self.passages), bool, n)
+        self._edges = {"opening": np.zeros(n, bool), "closing": np.zeros(n, bool)}
+        start = 0
+        for end in range(1, n + 1):  # runs of passages of one talk and section
+            if end == n or (self.passages[end].talk_id, self.passages[end].section) != (
+                    self.passages[start].talk_id, self.passages[start].section):
+                self._edges["opening"][start : min(start + EDGE_PASSAGES, end)] = True
+                self._edges["closing"][max(end - EDGE_PASSAGES, start) : end] = True
+                start = end
+        # Being at the opening (or close) a question asks about weighs like a word found in as many passages.
+        self._edge_weight = {kind: float(np.log1p((n - at.sum() + 0.5) / (at.sum() + 0.5))) for kind, at in
+                             self._edges.items()}
         self._quotes: dict[str, list[Quote]] | None = None
         self._pairs: dict[int, frozenset[tuple[str, str]]] = {}  # neighbouring English words of passages seen
         # About one and a half rare terms' weight makes a match "distinctive" whatever the corpus size.
@@ -140,12 +154,16 @@ class SearchEngine:
         """(confidence, passage number) of the best candidates, best first."""
         cover = self.scorer.matched(plan)
         total = plan.total
+        edge = self._edges[plan.edge] if plan.edge else np.zeros(len(cover), bool)
+        edge_weight = self._edge_weight[plan.edge] if plan.edge else 0.0
         # Every candidate without Chinese (a Chinese question about an English talk, named or chosen; search()
         # planned it so): words only Chinese can hold are not held against them, and characters compared
         # across scripts say nothing.
         foreign = plan.english_only
         if foreign:
             total = plan.latin_total
+        cover += edge * np.float32(edge_weight)
+        total += edge_weight
         if mask is not None:
             cover[~mask] = 0.0
         size = min(len(cover), max(CANDIDATES, wanted))
@@ -162,7 +180,8 @@ class SearchEngine:
         ranked: list[tuple[float, float, int]] = []
         phrased = self._phrase_shares(plan, top.tolist())
         for i, doc in enumerate(top.tolist()):
-            matched = float(found.matched[i])
+            at_edge = edge_weight * float(edge[doc])
+            matched = float(found.matched[i]) + at_edge
             if self._latin[doc]:
                 coverage = matched / max(total, 1e-6)
             else:
@@ -171,7 +190,7 @@ class SearchEngine:
                 similarity = coverage
             else:
                 similarity = fuzz.partial_ratio(plan.compact, self.index.compact(doc)) / 100 if plan.compact else 0.0
-            confidence = self._confidence(matched, float(found.largest[i]), coverage, similarity)
+            confidence = self._confidence(matched, max(float(found.largest[i]), at_edge), coverage, similarity)
             order = (0.6 * coverage + 0.1 * float(found.bm25[i]) / best_bm25 + 0.2 * similarity + float(cued[i])
                      + PHRASE_BONUS * phrased[i])
             ranked.append((order, confidence, doc))
@@ -259,6 +278,14 @@ class SearchEngine:
             shares.append(len(wanted & pairs) / len(wanted))
         return shares
 
+    def _edge_of_talk(self, edge: str, mask: npt.NDArray[np.bool_] | None) -> list[int]:
+        """The first (or last) paragraphs of the one talk searched, in the order they are said; none if several."""
+        scope = np.flatnonzero(mask) if mask is not None else np.arange(len(self.passages))
+        if not len(scope) or len(np.unique(self._talk_of[scope])) != 1:
+            return []
+        picked = scope[:EDGE_PASSAGES] if edge == "opening" else scope[-EDGE_PASSAGES:]
+        return [int(doc) for doc in picked]
+
     # -- public ---------------------------------------------------------------------------------
 
     def search(self, query: str, *, limit: int = 3, offset: int = 0, talk: str | None = None,
@@ -267,7 +294,7 @@ class SearchEngine:
         if not self.passages or not query or not query.strip():
             return []
         plan = self.plan(query)
-        if not plan.slots and not plan.chars:
+        if not plan.slots and not plan.chars and not plan.edge:
             return []
         mask = None
         if talk is not None:
@@ -277,6 +304,9 @@ class SearchEngine:
             mask = self._talk_of == number
         if talk is None:  # "what did Eisenhower say about …" is answered from that speaker's talks or not at all
             mask = self._named_talks(plan)
+        if not plan.slots and not plan.chars:  # only "how does it end": its ending, if one talk is meant
+            return [Hit(self.passages[doc], EDGE_CONFIDENCE) for doc in self._edge_of_talk(plan.edge, mask)][
+                offset : offset + limit]
         if mask is not None and not plan.latin_only and bool(self._latin[mask].all()):
             plan = self.planner.plan(query, english_only=True)  # a Chinese question about English talks only
         ranked, joined = self._with_answers(self._ranked(plan, mask, offset + limit * 3), mask, plan)

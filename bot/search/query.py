@@ -17,7 +17,7 @@ from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
 from bot.search.commonness import chinese_share, chinese_zipf, english_share
-from bot.search.cues import BECAUSE_ZH, WHY, YES_NO, asks_speaker_pattern
+from bot.search.cues import BECAUSE_ZH, WHY, YES_NO, asks_speaker_pattern, edge_of
 from bot.search.dictionary import MAX_WORD_CHARS, Dictionary
 from bot.search.features import BIGRAM, UNIGRAM, WORD
 from bot.search.glossary import Glossary
@@ -371,17 +371,20 @@ class Planner:
             return plan
         words: list[str] = []
         compact: list[str] = []
-        for run in runs(text):
+        plan.edge, searched = edge_of(text)  # "开场谢了谁": who was thanked, in the opening paragraphs
+        for run in runs(searched):
             if is_cjk(run):
                 self._chinese(plan, run, compact)
             else:
                 words.extend(latin_parts(run))
         if not any(c.isalpha() for c in "".join(compact)) and not any(len(w) > 1 and not w.isdigit() for w in words):
-            return QueryPlan()  # numbers and lone letters alone ("1", "1=1") are not a question about anything
+            # numbers and lone letters alone ("1", "1=1") are not a question about anything; "结尾他说了啥" asks
+            # for where the talk ends
+            return QueryPlan(edge=plan.edge, names=plan.names)
         capitalised = frozenset(stem(w.casefold()) for w in _CAPITALISED.findall(query[: MAX_QUERY_CHARS * 2]))
         self._latin(plan, words, compact, lone_letters=bool(compact), capitalised=capitalised)
         if not plan.chars and all(_NUMBER.fullmatch(word) for word in compact):
-            return QueryPlan()  # only numbers ("1", "3.5"): nothing to search for
+            return QueryPlan(edge=plan.edge, names=plan.names)  # only numbers ("1", "3.5"), or only where to look
         plan.slots = distinct(plan.slots)
         plan.compact = "".join(compact)[:64]
         if WHY.search(text):
