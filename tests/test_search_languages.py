@@ -152,6 +152,12 @@ def test_a_thesaurus_synonym_finds_other_wording(tmp_path: Path) -> None:
     assert hits and "九点结束" in hits[0].passage.text
 
 
+def test_a_glossary_term_is_also_matched_through_its_dictionary_translations(engine: SearchEngine) -> None:
+    ideology = engine.index.vocab["w:" + stem("ideology")]  # the seed's glossary: 思想 = idea; CEDICT: ideology
+    assert "ideology" not in engine.glossary.synonyms["思想"]
+    assert any(alt.terms == (ideology,) for slot in engine.plan("思想").slots for alt in slot.alternatives)
+
+
 def test_english_words_sharing_two_translations_are_related() -> None:
     found = parse(["害怕 害怕 [hai4 pa4] /to be afraid/to be scared/", "惊吓 惊吓 [jing1 xia4] /to frighten/to scare/",
                    "吓坏 吓坏 [xia4 huai4] /to frighten/to scare/"])

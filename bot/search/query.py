@@ -240,7 +240,8 @@ class Planner:
             pairs = [p for p in (self._pair_slot(run[i : i + 2], everyday=False) for i in range(start, end - 1)) if p]
             written = self._alternatives([found], 1.0)
             if word.kind is Kind.TERM:
-                alts = [*written, *self._alternatives(self.glossary.synonyms[found], SYNONYM_QUALITY)]
+                alts = [*written, *self._alternatives(self.glossary.synonyms[found], SYNONYM_QUALITY),
+                        *self._alternatives(self._glosses(found), DICTIONARY_QUALITY)]  # other talks' words too
             elif word.kind is Kind.CHAT:
                 alts = [*written, *self._alternatives(COLLOQUIAL[found], SYNONYM_QUALITY)]
             else:
