@@ -32,8 +32,8 @@ TALKS = REPO / "tests" / "talks"
 
 # Measured when these floors were set, a hair lower: (hit@1, hit@3) per kind, reject for off-topic ones.
 FLOORS: dict[Path, dict[str, tuple[float, float] | float]] = {
-    QUERIES: {"english": (0.99, 0.99), "exact": (0.99, 0.99), "paraphrase": (0.84, 0.96),
-              "traditional": (0.93, 0.93), "typo": (0.99, 0.99), "all": (0.95, 0.98), "negative": 0.99},
+    QUERIES: {"english": (0.99, 0.99), "exact": (0.99, 0.99), "paraphrase": (0.84, 0.93),
+              "traditional": (0.93, 0.93), "typo": (0.99, 0.99), "all": (0.95, 0.97), "negative": 0.99},
     HOLDOUT: {"english": (0.99, 0.99), "exact": (0.99, 0.99), "paraphrase": (0.54, 0.63),
               "traditional": (0.99, 0.99), "typo": (0.85, 0.85), "all": (0.84, 0.87), "negative": 0.99},
     COLLOQUIAL: {"colloquial": (0.77, 0.89), "all": (0.77, 0.89), "negative": 0.99},

@@ -131,6 +131,13 @@ def test_the_dictionary_reads_cedict_lines() -> None:
     assert "一" not in found.glosses and "失望" in found.vocabulary
 
 
+def test_a_negated_gloss_is_no_translation_of_its_other_words(engine: SearchEngine) -> None:
+    found = parse(["不同 不同 [bu4 tong2] /different/not the same/", "不行 不行 [bu4 xing2] /won't do/no good/"])
+    assert found.glosses["不同"] == [("differ",), ("not", "same")] and found.glosses["不行"][0] == ("not", "win")
+    same = engine.index.vocab["w:same"]  # "not the same" does not make 不同 a translation of "same"
+    assert not any(same in alt.terms for slot in engine.plan("不同").slots for alt in slot.alternatives)
+
+
 # -- Chinese wording ---------------------------------------------------------------------------------------
 
 

@@ -32,6 +32,10 @@ _LINE = re.compile(r"^(\S+) (\S+) \[[^\]]*\] /(.*)/\s*$")
 _PAREN = re.compile(r"\([^)]*\)|\[[^\]]*\]")
 _WORDS = re.compile(r"[a-z]+")
 _REJECT = re.compile(r"[\d|]")
+# A negated gloss ("not the same", "no good") keeps its negation as a first word: it is no translation of its
+# other words, but two words glossed alike ("not capable") still mean the same.
+_NEGATION = re.compile(r"\b(?:not|no|never|without|non|nor|neither|none|nothing|cannot)\b|n['’]t\b")
+NEGATED = "not"
 # Glosses that are not translations: cross references, classifiers, names of letters and variants.
 _SKIP = re.compile(r"^(?:variant of|old variant|see |also written|CL:|abbr\. for|surname |used in |"
                    r"Taiwan pr\.|erhua variant|archaic variant|japanese variant|\(bound form\)$)", re.IGNORECASE)
@@ -45,7 +49,7 @@ MAX_GLOSS_WORDS = 2  # content words of a gloss that counts as a translation
 MAX_WORD_CHARS = 6  # longest Chinese word looked up
 MIN_SHARED = 2  # Chinese translations two English words share to count as related (one is often a pun or a slip)
 MAX_RELATED = 6  # related English words kept per word, those sharing the most translations first
-FORMAT = 8  # bump when what is kept changes
+FORMAT = 9  # bump when what is kept changes
 FILE_NAME = "dictionary.json"
 
 
@@ -79,7 +83,8 @@ class Dictionary:
             if kept_same:
                 out.thesaurus[word] = kept_same
             own = set(self.glosses.get(word, ()))  # 有钱 = 富有 "rich": a translation its own glosses lack
-            lent = list(dict.fromkeys(g for w in same for g in out.glosses.get(w, ()) if g not in own))
+            lent = list(dict.fromkeys(g for w in same for g in out.glosses.get(w, ())
+                                      if g not in own and g[0] != NEGATED))
             if lent:
                 out.borrowed[word] = lent[:MAX_BORROWED]
         for key, words in self.words.items():
@@ -148,7 +153,9 @@ def _gloss_key(gloss: str) -> tuple[str, ...] | None:
     if _REJECT.search(text):
         return None
     words = [w for w in map(stem, _WORDS.findall(text.casefold())) if w not in STOPWORDS_EN and len(w) > 1]
-    return tuple(words) if 0 < len(words) <= MAX_GLOSS_WORDS else None
+    if not 0 < len(words) <= MAX_GLOSS_WORDS:
+        return None
+    return (NEGATED, *words) if _NEGATION.search(text.casefold()) else tuple(words)
 
 
 def parse(lines: Iterable[str], thesaurus: Mapping[str, Iterable[str]] | None = None) -> Dictionary:

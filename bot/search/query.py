@@ -18,7 +18,7 @@ from rapidfuzz.distance import OSA
 
 from bot.search.commonness import chinese_share, chinese_zipf, english_share
 from bot.search.cues import BECAUSE_ZH, WHY, YES_NO, asks_speaker_pattern, edge_of
-from bot.search.dictionary import MAX_WORD_CHARS, Dictionary
+from bot.search.dictionary import MAX_WORD_CHARS, NEGATED, Dictionary
 from bot.search.features import BIGRAM, UNIGRAM, WORD
 from bot.search.glossary import Glossary
 from bot.search.index import InvertedIndex
@@ -265,7 +265,7 @@ class Planner:
     def _glosses(self, word: str, borrowed: bool = False) -> list[str]:
         """The English glosses of a Chinese dictionary word (or of its words of the same meaning), as wordings."""
         table = self.dictionary.borrowed if borrowed else self.dictionary.glosses
-        return [" ".join(gloss) for gloss in table.get(word, ())]
+        return [" ".join(gloss) for gloss in table.get(word, ()) if gloss[0] != NEGATED]  # "not the same" ≠ "same"
 
     # -- Latin ------------------------------------------------------------------------------------
 
