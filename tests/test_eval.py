@@ -32,20 +32,20 @@ TALKS = REPO / "tests" / "talks"
 
 # Measured when these floors were set, a hair lower: (hit@1, hit@3) per kind, reject for off-topic ones.
 FLOORS: dict[Path, dict[str, tuple[float, float] | float]] = {
-    QUERIES: {"english": (0.99, 0.99), "exact": (0.99, 0.99), "paraphrase": (0.84, 0.93),
-              "traditional": (0.93, 0.93), "typo": (0.99, 0.99), "all": (0.95, 0.97), "negative": 0.99},
+    QUERIES: {"english": (0.99, 0.99), "exact": (0.99, 0.99), "paraphrase": (0.87, 0.93),
+              "traditional": (0.93, 0.93), "typo": (0.99, 0.99), "all": (0.96, 0.97), "negative": 0.99},
     HOLDOUT: {"english": (0.99, 0.99), "exact": (0.99, 0.99), "paraphrase": (0.54, 0.63),
-              "traditional": (0.99, 0.99), "typo": (0.85, 0.85), "all": (0.84, 0.87), "negative": 0.99},
+              "traditional": (0.99, 0.99), "typo": (0.85, 0.99), "all": (0.84, 0.89), "negative": 0.99},
     COLLOQUIAL: {"colloquial": (0.77, 0.89), "all": (0.77, 0.89), "negative": 0.99},
     EISENHOWER: {"english": (0.91, 0.99), "exact": (0.99, 0.99), "typo": (0.99, 0.99), "chinese": (0.62, 0.75),
                  "all": (0.89, 0.96), "negative": 0.99},
-    CHAT: {"chat": (0.44, 0.67), "all": (0.44, 0.67), "negative": 0.99},
-    ROOSEVELT: {"english": (0.12, 0.16), "exact": (0.99, 0.99), "typo": (0.83, 0.99), "chinese": (0.33, 0.33),
-                "all": (0.38, 0.42), "negative": 0.99},
-    GROUPCHAT: {"colloquial": (0.59, 0.72), "all": (0.59, 0.72), "negative": 0.99},
+    CHAT: {"chat": (0.52, 0.69), "all": (0.52, 0.69), "negative": 0.99},
+    ROOSEVELT: {"english": (0.2, 0.2), "exact": (0.99, 0.99), "typo": (0.83, 0.99), "chinese": (0.33, 0.33),
+                "all": (0.42, 0.45), "negative": 0.99},
+    GROUPCHAT: {"colloquial": (0.64, 0.72), "all": (0.64, 0.72), "negative": 0.99},
     JOHNSON: {"english": (0.83, 0.89), "exact": (0.99, 0.99), "typo": (0.99, 0.99), "chinese": (0.59, 0.59),
               "all": (0.84, 0.88), "negative": 0.99},
-    FORUM: {"forum": (0.57, 0.72), "all": (0.57, 0.72), "negative": 0.99},
+    FORUM: {"forum": (0.62, 0.74), "all": (0.62, 0.74), "negative": 0.99},
     CARTER: {"english": (0.66, 0.83), "exact": (0.99, 0.99), "typo": (0.99, 0.99), "chinese": (0.0, 0.24),
              "all": (0.68, 0.81), "negative": 0.99},
 }
