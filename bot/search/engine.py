@@ -154,16 +154,17 @@ class SearchEngine:
         """(confidence, passage number) of the best candidates, best first."""
         cover = self.scorer.matched(plan)
         total = plan.total
-        edge = self._edges[plan.edge] if plan.edge else np.zeros(len(cover), bool)
-        edge_weight = self._edge_weight[plan.edge] if plan.edge else 0.0
+        edge = self._edges.get(plan.edge)  # a question about a talk's opening or close, or None
+        edge_weight = self._edge_weight[plan.edge] if edge is not None else 0.0
         # Every candidate without Chinese (a Chinese question about an English talk, named or chosen; search()
         # planned it so): words only Chinese can hold are not held against them, and characters compared
         # across scripts say nothing.
         foreign = plan.english_only
         if foreign:
             total = plan.latin_total
-        cover += edge * np.float32(edge_weight)
-        total += edge_weight
+        if edge is not None:
+            cover[edge] += np.float32(edge_weight)
+            total += edge_weight
         if mask is not None:
             cover[~mask] = 0.0
         size = min(len(cover), max(CANDIDATES, wanted))
@@ -180,7 +181,7 @@ class SearchEngine:
         ranked: list[tuple[float, float, int]] = []
         phrased = self._phrase_shares(plan, top.tolist())
         for i, doc in enumerate(top.tolist()):
-            at_edge = edge_weight * float(edge[doc])
+            at_edge = edge_weight if edge is not None and edge[doc] else 0.0
             matched = float(found.matched[i]) + at_edge
             if self._latin[doc]:
                 coverage = matched / max(total, 1e-6)
@@ -305,8 +306,8 @@ class SearchEngine:
         if talk is None:  # "what did Eisenhower say about …" is answered from that speaker's talks or not at all
             mask = self._named_talks(plan)
         if not plan.slots and not plan.chars:  # only "how does it end": its ending, if one talk is meant
-            return [Hit(self.passages[doc], EDGE_CONFIDENCE) for doc in self._edge_of_talk(plan.edge, mask)][
-                offset : offset + limit]
+            edges = self._edge_of_talk(plan.edge, mask) if EDGE_CONFIDENCE >= min_confidence else []
+            return [Hit(self.passages[doc], EDGE_CONFIDENCE) for doc in edges][offset : offset + limit]
         if mask is not None and not plan.latin_only and bool(self._latin[mask].all()):
             plan = self.planner.plan(query, english_only=True)  # a Chinese question about English talks only
         ranked, joined = self._with_answers(self._ranked(plan, mask, offset + limit * 3), mask, plan)
