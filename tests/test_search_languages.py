@@ -312,6 +312,8 @@ def test_an_answer_is_found_past_a_question_of_several_paragraphs(engine: Search
     assert "\n我认为你所描述的" in hits[1].passage.text  # a one-line answer is shown with the rest of it
     assert hits[1].passage.key == "ilya-neurips-2024/81"  # under its own key (context, feedback, links)
     assert all("我认为你所描述的" not in h.passage.text for h in hits[2:])  # and the rest is not shown twice
+    quote = engine.best_quote("推理的模型能自己纠正幻觉吗 极其有可能")  # /quote picks among both paragraphs' sentences
+    assert quote is not None and quote[0].text == "我认为你所描述的这个观点极其有可能发生。"
 
 
 def test_the_opening_or_close_of_a_talk_is_where_a_question_about_it_looks(engine: SearchEngine) -> None:

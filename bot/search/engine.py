@@ -113,6 +113,7 @@ class SearchEngine:
         self._edge_weight = {kind: float(np.log1p((n - at.sum() + 0.5) / (at.sum() + 0.5))) for kind, at in
                              self._edges.items()}
         self._quotes: dict[str, list[Quote]] | None = None
+        self._numbers = {p.key: number for number, p in enumerate(self.passages)}
         self._pairs: dict[int, frozenset[tuple[str, str]]] = {}  # neighbouring English words of passages seen
         # About one and a half rare terms' weight makes a match "distinctive" whatever the corpus size.
         self._mass_scale = 1.4 * min(self.index.max_idf, 5.4)
@@ -264,6 +265,13 @@ class SearchEngine:
             return passage
         return replace(passage, text=f"{passage.text}\n{self.passages[rest].text}")
 
+    def _shown_keys(self, passage: Passage) -> list[str]:
+        """The paragraphs a hit shows: its own, and the next one too when a one-line answer is shown with it."""
+        number = self._numbers.get(passage.key)
+        if number is None or passage.text == self.passages[number].text or number + 1 >= len(self.passages):
+            return [passage.key]
+        return [passage.key, self.passages[number + 1].key]
+
     def _phrase_shares(self, plan: QueryPlan, docs: list[int]) -> list[float]:
         """Per passage, the share of the query's neighbouring English word pairs it has side by side."""
         if not plan.phrases:
@@ -306,7 +314,7 @@ class SearchEngine:
         if talk is None:  # "what did Eisenhower say about …" is answered from that speaker's talks or not at all
             mask = self._named_talks(plan)
         if not plan.slots and not plan.chars:  # only "how does it end": its ending, if one talk is meant
-            edges = self._edge_of_talk(plan.edge, mask) if EDGE_CONFIDENCE >= min_confidence else []
+            edges = self._edge_of_talk(plan.edge, mask) if min_confidence <= EDGE_CONFIDENCE else []
             return [Hit(self.passages[doc], EDGE_CONFIDENCE) for doc in edges][offset : offset + limit]
         if mask is not None and not plan.latin_only and bool(self._latin[mask].all()):
             plan = self.planner.plan(query, english_only=True)  # a Chinese question about English talks only
@@ -335,7 +343,7 @@ class SearchEngine:
                 self._quotes.setdefault(quote.passage.key, []).append(quote)
         compact = self.plan(query).compact
         for hit in self.search(query, limit=3, talk=talk, speaker_only=True):
-            candidates = self._quotes.get(hit.passage.key)
+            candidates = [q for key in self._shown_keys(hit.passage) for q in self._quotes.get(key, ())]
             if candidates:
                 best = max(candidates, key=lambda q: fuzz.partial_ratio(compact, "".join(runs(fold(q.text)))))
                 return best, hit.score
