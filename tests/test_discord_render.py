@@ -162,7 +162,7 @@ async def test_a_view_holds_link_buttons_and_persistent_callback_buttons() -> No
     async def ignore(interaction: object, target: object) -> None:
         return None
 
-    item_type = button_type(ignore)  # type: ignore[arg-type]
+    item_type = button_type(ignore)
     buttons = (Button("More results", "more", "0123456789abcdef 3"), Button("Source", url=CITE.url),
                Button("L" * 120, "context", "t/1"), Button("Too long", "more", "x" * 200),
                Button("Bad link", url="ftp://example.org"))

@@ -7,10 +7,12 @@ import sqlite3
 import subprocess
 import sys
 from pathlib import Path
+from typing import IO, Any
 
 import pytest
 
 from bot.app import App
+from bot.config import Settings
 from bot.content.loader import load_library
 from bot.core.types import Request
 from bot.daily.command import Choice, Problem, parse_args
@@ -22,8 +24,8 @@ from .conftest import REPO, SEED_TALK
 pytestmark = pytest.mark.skipif(os.name != "posix", reason="POSIX bytes in arguments and devices")
 
 
-def run(tmp_path: Path, *args: str | bytes, stdin: int | None = subprocess.DEVNULL,
-        env: dict[str, str] | None = None, stdout: object = subprocess.PIPE) -> subprocess.CompletedProcess[bytes]:
+def run(tmp_path: Path, *args: str | bytes, stdin: int | None = subprocess.DEVNULL, env: dict[str, str] | None = None,
+        stdout: int | IO[Any] | None = subprocess.PIPE) -> subprocess.CompletedProcess[bytes]:
     environment = {k: v for k, v in os.environ.items() if not k.startswith(("BOT_", "TELEGRAM_", "DISCORD_"))}
     environment.update({"BOT_DATABASE": str(tmp_path / "data" / "bot.sqlite3"), "BOT_INDEX_DIR": str(tmp_path / "ix"),
                         "BOT_CONTENT_DIR": str(SEED_TALK.parent), "LC_ALL": "C.UTF-8", **(env or {})})
@@ -116,7 +118,7 @@ async def test_button_state_is_pruned_at_30_days_even_when_usage_is_kept(app: Ap
     assert await app.store.read("SELECT key FROM button_queries") == [("fresh",)]
 
 
-async def test_a_huge_passage_is_shown_cut_with_a_context_button(settings: object, tmp_path: Path) -> None:
+async def test_a_huge_passage_is_shown_cut_with_a_context_button(settings: Settings, tmp_path: Path) -> None:
     import dataclasses
 
     from bot.adapters.discord_render import render as discord_render
@@ -129,7 +131,7 @@ async def test_a_huge_passage_is_shown_cut_with_a_context_button(settings: objec
     folder.mkdir()
     huge = "Gradient descent keeps going. " * 600  # 18,000 characters, under the maximum
     (folder / "t.md").write_text(HEADER + BODY.replace("First paragraph of the talk.", huge), encoding="utf-8")
-    app = await App.create(dataclasses.replace(settings, content_dir=folder))  # type: ignore[type-var]
+    app = await App.create(dataclasses.replace(settings, content_dir=folder))
     try:
         for reply in (await app.handle(Request("console", "c", "u", "ask", "gradient descent")),
                       await app.handle(Request("console", "c", "u", "context", "demo/1"))):
@@ -209,14 +211,19 @@ def test_the_guard_forces_the_exit_at_its_deadline() -> None:
 
     exits: list[int] = []
     fired = threading.Event()
-    guard = ShutdownGuard(0.05, lambda code: (exits.append(code), fired.set()))
+
+    def exit_fn(code: int) -> None:
+        exits.append(code)
+        fired.set()
+
+    guard = ShutdownGuard(0.05, exit_fn)
     guard.arm()
     guard.arm()  # a second arm keeps the first deadline
     assert fired.wait(10) and exits == [FORCED_EXIT]
 
 
 async def test_a_stuck_shutdown_step_is_abandoned_within_the_deadline(
-        settings: object, monkeypatch: pytest.MonkeyPatch) -> None:
+        settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
     import asyncio
     import contextlib
     import dataclasses
@@ -255,15 +262,20 @@ async def test_a_stuck_shutdown_step_is_abandoned_within_the_deadline(
 
     create = App.create
 
-    async def recording_create(*args: object, **kwargs: object) -> App:
-        apps.append(await create(*args, **kwargs))  # type: ignore[arg-type]
+    async def recording_create(*args: Any, **kwargs: Any) -> App:
+        apps.append(await create(*args, **kwargs))
         return apps[-1]
 
     monkeypatch.setattr(runtime, "platform_adapters", lambda settings, app: [Idle()])
     monkeypatch.setattr(DailyScheduler, "stop", stuck)
     monkeypatch.setattr(App, "create", recording_create)
-    guard = ShutdownGuard(3.0, lambda code: (forced.append(code), fired.set()))
-    running = asyncio.create_task(runtime.run_bot(dataclasses.replace(settings, console=False), guard))  # type: ignore[type-var]
+
+    def exit_fn(code: int) -> None:
+        forced.append(code)
+        fired.set()
+
+    guard = ShutdownGuard(3.0, exit_fn)
+    running = asyncio.create_task(runtime.run_bot(dataclasses.replace(settings, console=False), guard))
     try:
         await asyncio.wait_for(started.wait(), 30)
         signal.raise_signal(signal.SIGTERM)

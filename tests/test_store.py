@@ -107,7 +107,7 @@ async def test_reader_cannot_write_and_closed_store_refuses(tmp_path: Path) -> N
         await store.read("DELETE FROM usage")
     await store.close()
     with pytest.raises(StorageError):
-        await store.write(lambda db: asyncio.sleep(0))  # type: ignore[arg-type,return-value]
+        await store.write(lambda db: asyncio.sleep(0))
     store.log(event(1))  # dropped with a warning, no exception
 
 

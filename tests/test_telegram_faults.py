@@ -187,7 +187,7 @@ class DroppingBotAPI(FakeTelegramAPI):
         super().__init__()
         self.drops = 0
 
-    async def _serve(self, request: web.Request) -> web.StreamResponse:
+    async def _serve(self, request: web.Request) -> web.Response:
         if request.match_info["method"].lower() == "sendmessage" and self.drops > 0:
             self.drops -= 1
             self.calls.append(Call("sendMessage", await self._params(request), 0.0, status=-1))

@@ -194,9 +194,7 @@ class FakeDiscord:
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
         await site.start()
-        server = site._server
-        assert server is not None and server.sockets
-        self.port = server.sockets[0].getsockname()[1]
+        self.port = self._runner.addresses[0][1]
 
     async def close(self) -> None:
         """Drop every gateway connection and stop listening."""
@@ -227,10 +225,12 @@ class FakeDiscord:
         async with self._changed:
             self._changed.notify_all()
 
-    async def wait_for(self, predicate: Callable[[], T], within: float = 5.0) -> T:
+    async def wait_for(self, predicate: Callable[[], T | None], within: float = 5.0) -> T:
         """Wait until predicate() is truthy (re-checked on every change) and return its value."""
         async with asyncio.timeout(within), self._changed:
-            return await self._changed.wait_for(predicate)
+            value = await self._changed.wait_for(predicate)
+        assert value is not None  # Condition.wait_for returns only once the value is truthy
+        return value
 
     def find(self, method: str | None = None, path: str = "") -> list[Recorded]:
         """Recorded requests with this method whose path matches the regex `path` (search)."""
@@ -533,9 +533,7 @@ class FakeDiscord:
 
     async def wait_connected(self, shard_id: int = 0, within: float = 5.0) -> Session:
         """Wait for a live, identified (or resumed) session of a shard."""
-        session = await self.wait_for(lambda: self.connected(shard_id), within)
-        assert session is not None
-        return session
+        return await self.wait_for(lambda: self.connected(shard_id), within)
 
     async def dispatch(self, event: str, data: Json, shard_id: int = 0) -> None:
         """Send a DISPATCH event to the bot on a shard's current connection."""
