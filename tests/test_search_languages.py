@@ -302,6 +302,9 @@ def test_a_speakers_lead_in_comes_with_the_paragraph_it_announces(engine: Search
     hits = engine.search("我们研究工作的总结可以归纳为以下三个要点")  # "…three points:" then the points
     assert hits[0].passage.text.endswith("三个要点:")
     assert hits[1].passage.text.startswith("一个基于文本训练的自回归模型")
+    listed = engine.search("研究工作的总结是哪三个要点")  # asking for the items: the list first, then its lead-in
+    assert listed[0].passage.text.startswith("一个基于文本训练的自回归模型")
+    assert listed[1].passage.text.endswith("三个要点:")
     asked = engine.search("这张幻灯片究竟要传达什么")  # the speaker's own question, then the answer
     assert asked[0].passage.text.endswith("呢?") and asked[1].passage.text.startswith("它的意思是")
 

@@ -34,6 +34,9 @@ def edge_of(text: str) -> tuple[str, str]:
     return "", text
 
 
+# A question for the items of a list ("哪三点", "有哪些", "which three"): the list answers it, not its announcement.
+ITEMS = re.compile(r"哪[几两俩一二三四五六七八九十]+[个点条项样种位件]|哪些|\bwhich (?:two|three|four|five|ones)\b"
+                   r"|\bwhat (?:are|were) the (?:two|three|four|five|main|key)\b")
 _PRONOUNS_ZH = "他|她|ta"
 _PRONOUNS_EN = "he|she|they"
 _POSSESSIVES_EN = "his|her|their"

@@ -239,7 +239,8 @@ class SearchEngine:
 
         The answer follows the question, and comes before it when the query asks what the speaker answered
         or thinks ("他怎么看", "what did he answer"), or asks the same yes-or-no question in its own words
-        (the speaker's answer settles it; a query quoting the question is looking for the question).
+        (the speaker's answer settles it; a query quoting the question is looking for the question). A
+        lead-in's continuation comes first when the query asks for the items of a list ("是哪三点").
         Also returns the one-line answers joined to the paragraph after them (answer → that paragraph).
         """
         out: list[tuple[float, int]] = []
@@ -251,7 +252,8 @@ class SearchEngine:
             found = [answer for answer in self._answer(doc, mask) if answer not in placed]
             if len(found) == 2 and self.passages[doc].role in ("questioner", "host"):
                 joined[found[0]] = found[1]
-            first = plan.asks_speaker or (plan.yes_no and conf < QUOTED_QUESTION)
+            lead_in = self.passages[doc].role not in ("questioner", "host")
+            first = plan.asks_speaker or (plan.yes_no and conf < QUOTED_QUESTION) or (plan.items and lead_in)
             group = [*found, doc] if first else [doc, *found]
             out.extend((conf, d) for d in group)
             placed.update(group)

@@ -51,6 +51,7 @@ class QueryPlan:
     yes_no: bool = False  # a yes-or-no question (能不能…, …吗, "can models …"): the speaker's answer settles it
     names: frozenset[str] = frozenset()  # speakers' names the question mentions (only their talks answer it)
     phrases: tuple[tuple[str, str], ...] = ()  # neighbouring English content words, worth more found together
+    items: bool = False  # asks for the items of a list ("哪三点"): a lead-in's continuation answers it first
     edge: str = ""  # "opening" or "closing" when the question asks about where a talk starts or ends (cues.py)
 
     @property

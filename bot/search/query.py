@@ -17,7 +17,7 @@ from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
 from bot.search.commonness import chinese_share, chinese_zipf, english_share
-from bot.search.cues import BECAUSE_ZH, WHY, YES_NO, asks_speaker_pattern, edge_of
+from bot.search.cues import BECAUSE_ZH, ITEMS, WHY, YES_NO, asks_speaker_pattern, edge_of
 from bot.search.dictionary import MAX_WORD_CHARS, NEGATED, Dictionary
 from bot.search.features import BIGRAM, UNIGRAM, WORD
 from bot.search.glossary import Glossary
@@ -392,4 +392,5 @@ class Planner:
             plan.cues = tuple(t for t in (self._term(BIGRAM + w) for w in BECAUSE_ZH) if t is not None)
         plan.asks_speaker = self._asks_speaker.search(text) is not None
         plan.yes_no = YES_NO.search(text) is not None
+        plan.items = ITEMS.search(text) is not None
         return plan
