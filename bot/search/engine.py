@@ -54,6 +54,7 @@ CANDIDATES = 32  # passages re-scored with characters and fuzzy similarity
 RELATED_SHARE = 0.75  # after the first result, weaker ones down to this share of the threshold are shown too
 CHAR_SHARE = 0.35  # weight of character-level coverage beside word-level coverage
 CUE_BONUS = 0.05  # ranking bonus for a passage of the kind the question asks for (see query.py)
+AUDIENCE = ("questioner", "host")  # roles whose paragraphs ask; the speaker's next paragraph answers
 QUESTION_PARAGRAPHS = 3  # an audience question may run on over this many more paragraphs before the answer
 LEAD_IN_ENDS = ("?", "？", ":", "：")  # a speaker's paragraph ending so is answered or continued in the next
 SHORT_ANSWER = 40  # an answer shorter than this many characters comes with the speaker's next paragraph
@@ -113,7 +114,6 @@ class SearchEngine:
         self._edge_weight = {kind: float(np.log1p((n - at.sum() + 0.5) / (at.sum() + 0.5))) for kind, at in
                              self._edges.items()}
         self._quotes: dict[str, list[Quote]] | None = None
-        self._numbers = {p.key: number for number, p in enumerate(self.passages)}
         self._pairs: dict[int, frozenset[tuple[str, str]]] = {}  # neighbouring English words of passages seen
         # About one and a half rare terms' weight makes a match "distinctive" whatever the corpus size.
         self._mass_scale = 1.4 * min(self.index.max_idf, 5.4)
@@ -222,7 +222,7 @@ class SearchEngine:
             return self._follows(doc, number, mask) and bool(self._speaker[number])
 
         here = self.passages[doc]
-        if here.role not in ("questioner", "host"):
+        if here.role not in AUDIENCE:
             return [doc + 1] if here.text.rstrip().endswith(LEAD_IN_ENDS) and speaker_next(doc + 1) else []
         for number in range(doc + 1, doc + 2 + QUESTION_PARAGRAPHS):
             if not self._follows(doc, number, mask):
@@ -250,10 +250,10 @@ class SearchEngine:
             if doc in placed:
                 continue
             found = [answer for answer in self._answer(doc, mask) if answer not in placed]
-            if len(found) == 2 and self.passages[doc].role in ("questioner", "host"):
+            audience = self.passages[doc].role in AUDIENCE
+            if audience and len(found) == 2:  # a one-line answer and the paragraph after it
                 joined[found[0]] = found[1]
-            lead_in = self.passages[doc].role not in ("questioner", "host")
-            first = plan.asks_speaker or (plan.yes_no and conf < QUOTED_QUESTION) or (plan.items and lead_in)
+            first = plan.asks_speaker or (plan.yes_no and conf < QUOTED_QUESTION) or (plan.items and not audience)
             group = [*found, doc] if first else [doc, *found]
             out.extend((conf, d) for d in group)
             placed.update(group)
@@ -269,10 +269,9 @@ class SearchEngine:
 
     def _shown_keys(self, passage: Passage) -> list[str]:
         """The paragraphs a hit shows: its own, and the next one too when a one-line answer is shown with it."""
-        number = self._numbers.get(passage.key)
-        if number is None or passage.text == self.passages[number].text or number + 1 >= len(self.passages):
+        if self.catalog.passage(passage.key) == passage:
             return [passage.key]
-        return [passage.key, self.passages[number + 1].key]
+        return [p.key for p in self.catalog.neighbours(passage.key, before=0, after=1)]
 
     def _phrase_shares(self, plan: QueryPlan, docs: list[int]) -> list[float]:
         """Per passage, the share of the query's neighbouring English word pairs it has side by side."""
@@ -321,7 +320,8 @@ class SearchEngine:
         if mask is not None and not plan.latin_only and bool(self._latin[mask].all()):
             plan = self.planner.plan(query, english_only=True)  # a Chinese question about English talks only
         ranked, joined = self._with_answers(self._ranked(plan, mask, offset + limit * 3), mask, plan)
-        ranked = [(conf, doc) for conf, doc in ranked if doc not in joined.values()]  # shown with the one-liner
+        shown_with = set(joined.values())  # each shown with its one-line answer, not on its own
+        ranked = [(conf, doc) for conf, doc in ranked if doc not in shown_with]
         if speaker_only:  # (a question that matches still brings its answer)
             ranked = [(conf, doc) for conf, doc in ranked if self._speaker[doc]]
         if not ranked or ranked[0][0] < min_confidence:
