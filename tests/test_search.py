@@ -52,6 +52,17 @@ def test_fillers_are_marked_but_content_is_not() -> None:
     assert marked == "为什么呢"
 
 
+def test_thanks_and_greetings_are_filler_only_where_a_message_closes_or_opens() -> None:
+    def kept(run: str) -> str:
+        return "".join(ch for ch, filler in zip(run, filler_mask(run), strict=True) if not filler)
+
+    assert kept("预训练会结束吗谢了哈") == "预训练会结束"  # closing thanks
+    assert kept("谢谢大家") == ""
+    assert kept("求助预训练会结束吗") == "预训练会结束"  # opening plea
+    assert kept("他开场谢了哪几个人") == "开场谢几个人"  # what he did: thank someone
+    assert kept("他感谢了谁") == "感谢"
+
+
 def test_stem_matches_plural_and_ing_forms() -> None:
     assert stem("networks") == stem("network") == "network"
     assert stem("hallucinating") == stem("hallucination") == "hallucin"

@@ -14,9 +14,9 @@ from bot.search.cues import edge_of
 from bot.search.dictionary import parse
 from bot.search.engine import SearchEngine
 from bot.search.features import BIGRAM, run_features
-from bot.search.normalise import FILLERS_ZH, STOPWORDS_EN, normalise, query_language, stem
+from bot.search.normalise import FILLERS_ZH, STOPWORDS_EN, filler_joins, normalise, query_language, stem
 from bot.search.plan import Slot
-from bot.search.segment import Kind, segment
+from bot.search.segment import Kind, Word, segment
 from bot.search.topics import talk_topics
 
 REPO = Path(__file__).resolve().parent.parent
@@ -211,6 +211,9 @@ def test_a_run_is_cut_into_its_likeliest_words() -> None:
     assert [w.text for w in segment("银行和投机要", [False] * 6, lexicon.get, chinese_zipf, 6)] == ["投机"]
     assert [w.text for w in segment("要凉了", [False, False, True], lexicon.get, chinese_zipf, 6)] == ["凉了"]
     assert segment("点数", [False, True], lexicon.get, chinese_zipf, 6) == []  # no filler inside a word
+    people = {"个人": Kind.TERM}  # a glossary term may hold a filler character, but not half a filler word
+    assert segment("这个人", [True, True, False], people.get, chinese_zipf, 6) == [Word(1, "个人", Kind.TERM)]
+    assert segment("这个人", [True, True, False], people.get, chinese_zipf, 6, filler_joins("这个人")) == []
 
 
 def test_everyday_words_weigh_less_than_words_of_a_subject(engine: SearchEngine) -> None:

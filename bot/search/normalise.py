@@ -36,12 +36,17 @@ FILLERS_ZH = (
     "多少", "哪",
     # chat forms: question patterns, polite filler and trailing particles weigh as little as 什么
     "什么意思", "怎么看", "如何看", "怎么理解", "怎么回事", "回事", "是个", "一个", "这个", "那个",
-    "来着", "玩意", "玩意儿", "东西", "大佬", "大神", "各位", "大家", "老哥", "兄弟", "朋友们", "求问", "求助",
-    "请教", "谢谢", "有人", "哈", "哈哈", "嘛", "呐", "哇", "噢", "哦",
+    "来着", "玩意", "玩意儿", "东西", "大佬", "大神", "各位", "大家", "老哥", "兄弟", "朋友们",
+    "有人", "哈", "哈哈", "嘛", "呐", "哇", "噢", "哦",
     "嗯", "诶", "喔", "咯", "啦", "呗", "哎", "讲讲", "说说", "聊聊", "讲的", "说的", "还是",
     "就是", "是说", "说白了", "到底是", "还有", "那么", "这么", "怎样", "为何",
-    "多谢", "谢了", "麻烦", "你好", "您好", "大家好", "意思",
+    "意思",
 )
+# Greetings are filler where a message opens ("求助 …"), thanks where it closes ("… 谢了哈"); elsewhere they are
+# what it asks about ("他开场谢了谁").
+GREETINGS_ZH = ("你好", "您好", "大家好", "求助", "求问", "请教", "麻烦")
+THANKS_ZH = ("谢谢", "多谢", "谢了", "谢啦")
+_AFTER_THANKS = "[啊呀哈嘛啦呗哦噢喔咯呐了]|大家|各位|大佬|大神|老哥|兄弟|朋友们"  # may follow a closing thanks
 _STOPWORDS = (
     # markup and links pasted into a question are not what it is about
     "http", "https", "www", "com", "org", "html", "href", "script", "amp", "nbsp", "quot", "lt", "gt",
@@ -67,6 +72,8 @@ _STOPWORDS = (
     "thx", "ty", "pls", "plz", "hi", "hello", "hey", "dear", "lol", "btw", "bot", "sir",
 )
 _FILLER_RE = re.compile("|".join(sorted(FILLERS_ZH, key=len, reverse=True)))
+_GREETING_RE = re.compile("^(?:{})+".format("|".join(GREETINGS_ZH)))
+_THANKS_RE = re.compile("(?:{})+(?=(?:{})*$)".format("|".join(THANKS_ZH), _AFTER_THANKS))
 
 # Colloquial question words people type in chat, mapped to the standard form.
 _COLLOQUIAL = {"为啥": "为什么", "干嘛": "为什么", "干啥": "做什么", "啥": "什么", "咋样": "怎么样", "咋": "怎么",
@@ -168,13 +175,25 @@ def english_words(text: str) -> list[str]:
     return [w for run in runs(text) if not is_cjk(run) for w in latin_parts(run)]
 
 
+def filler_spans(run: str) -> list[tuple[int, int]]:
+    """Where the question and filler words of a Chinese run start and end."""
+    return [match.span() for pattern in (_GREETING_RE, _THANKS_RE, _FILLER_RE) for match in pattern.finditer(run)]
+
+
 def filler_mask(run: str) -> list[bool]:
     """For each character of a Chinese run, whether it belongs to a question or filler word."""
     mask = [False] * len(run)
-    for match in _FILLER_RE.finditer(run):
-        for i in range(match.start(), match.end()):
-            mask[i] = True
+    for start, end in filler_spans(run):
+        mask[start:end] = [True] * (end - start)
     return mask
+
+
+def filler_joins(run: str) -> list[bool]:
+    """For each character of a Chinese run, whether it continues a filler word: no other word starts there."""
+    joins = [False] * (len(run) + 1)
+    for start, end in filler_spans(run):
+        joins[start + 1 : end] = [True] * (end - start - 1)
+    return joins
 
 
 def sound_table() -> tuple[list[str], npt.NDArray[np.uint16]]:

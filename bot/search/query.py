@@ -27,6 +27,7 @@ from bot.search.normalise import (
     LONGEST_COLLOQUIAL,
     STOPWORDS_EN,
     english_words,
+    filler_joins,
     filler_mask,
     has_cjk,
     is_cjk,
@@ -234,7 +235,8 @@ class Planner:
             kind = kind_of(text)
             return None if kind is Kind.PLAIN else kind
 
-        words = segment(run, mask, matchable, chinese_zipf, self._longest)
+        joins = filler_joins(run)
+        words = segment(run, mask, matchable, chinese_zipf, self._longest, joins)
         for word in words:
             found, start, end = word.text, word.start, word.end
             pairs = [p for p in (self._pair_slot(run[i : i + 2], everyday=False) for i in range(start, end - 1)) if p]
@@ -260,7 +262,7 @@ class Planner:
             plan.slots.append(Slot(weight * chinese_share(found), tuple(alts)))
             claimed[start:end] = [True] * len(found)
         # Word boundaries for the pairs left: any dictionary word counts, whether or not it can be matched.
-        return claimed, translated, inside(segment(run, mask, kind_of, chinese_zipf, self._longest), len(run))
+        return claimed, translated, inside(segment(run, mask, kind_of, chinese_zipf, self._longest, joins), len(run))
 
     def _glosses(self, word: str, borrowed: bool = False) -> list[str]:
         """The English glosses of a Chinese dictionary word (or of its words of the same meaning), as wordings."""

@@ -50,11 +50,12 @@ def _allowed(kind: Kind, mask: Sequence[bool]) -> bool:
 
 
 def segment(run: str, mask: Sequence[bool], kind_of: Callable[[str], Kind | None],
-            zipf: Callable[[str], float], longest: int) -> list[Word]:
+            zipf: Callable[[str], float], longest: int, joins: Sequence[bool] = ()) -> list[Word]:
     """The words (two characters or more) of the most likely cut of a run, in order; lone characters left out.
 
     `kind_of` says whether a string is a word and of which kind; `zipf` how common a word or character is in
-    everyday Chinese (0 when unknown).
+    everyday Chinese (0 when unknown); `joins` where a character continues a filler word, so that no word
+    starts or ends there (哪几个人 holds 几个 and 人, not 个人).
     """
     size = len(run)
     # best[i]: log10 chance of the best cut of run[:i], and its last word (None: a lone character)
@@ -65,6 +66,8 @@ def segment(run: str, mask: Sequence[bool], kind_of: Callable[[str], Kind | None
         for length in range(2, min(longest, end) + 1):
             start = end - length
             text = run[start:end]
+            if joins and (joins[start] or joins[end]):
+                continue
             kind = kind_of(text)
             if kind is None or not _allowed(kind, mask[start:end]):
                 continue
