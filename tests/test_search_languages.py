@@ -131,6 +131,20 @@ def test_the_dictionary_reads_cedict_lines() -> None:
     assert "一" not in found.glosses and "失望" in found.vocabulary
 
 
+def test_a_name_is_translated_by_its_naming_word() -> None:
+    found = parse(["越南戰爭 越南战争 [Yue4 nan2 Zhan4 zheng1] /Vietnam War (1955-1975)/",
+                   "休斯敦 休斯敦 [Xiu1 si1 dun1] /Houston, Texas/",
+                   "約翰遜 约翰逊 [Yue1 han4 xun4] /Johnson or Johnston (name)/",
+                   "珍珠港 珍珠港 [Zhen1 zhu1 Gang3] /Pearl Harbor (Hawaii)/",
+                   "二戰 二战 [Er4 zhan4] /World War II/"])
+    assert found.glosses["越南战争"] == [("vietnam", "war"), ("vietnam",)]  # "the agony of Vietnam"
+    assert ("vietnam",) not in found.words  # a translation of 越南战争, not what "Vietnam" means in Chinese
+    assert found.glosses["休斯敦"] == [("houston",)]  # the name, not where it lies
+    assert found.glosses["约翰逊"] == [("johnson",), ("johnston",)]
+    assert found.glosses["珍珠港"] == [("pearl", "harbor")]  # two rare words: neither names it alone
+    assert found.glosses["二战"] == [("world", "war", "ii")]
+
+
 def test_a_negated_gloss_is_no_translation_of_its_other_words(engine: SearchEngine) -> None:
     found = parse(["不同 不同 [bu4 tong2] /different/not the same/", "不行 不行 [bu4 xing2] /won't do/no good/"])
     assert found.glosses["不同"] == [("differ",), ("not", "same")] and found.glosses["不行"][0] == ("not", "win")

@@ -58,6 +58,11 @@ def english_share(words: tuple[str, ...] | list[str]) -> float:
     return max((_share(english.get(s, 0.0)) for s in words), default=1.0)
 
 
+def english_zipf(stem_: str) -> float:
+    """How common an English word (as its stem) is: log10 of its count per billion words (0 when unlisted)."""
+    return _tables()[0].get(stem_, 0.0)
+
+
 def chinese_zipf(word: str) -> float:
     """How common a Chinese word or character is: log10 of its count per billion words (0 when unlisted)."""
     return _tables()[1].get(word, 0.0)

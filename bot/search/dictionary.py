@@ -3,6 +3,8 @@
 Every talk gets it, glossary or not: an English query word finds the Chinese words it translates, a Chinese
 word finds its English glosses, and Chinese words that share a gloss are synonyms. Only short glosses are
 used (a word or two once question and filler words are dropped): long explanations are not translations.
+A name's gloss ("Vietnam War (1955-1975)", "Houston, Texas") is read up to its first comma, and its one rare
+capitalised word ("Vietnam") translates it too: a speaker says "Vietnam" where a question says 越南战争.
 The tables are cut down to what the loaded talks can match, so what stays in memory grows with the talks.
 """
 
@@ -23,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.search import lemmas
+from bot.search.commonness import english_zipf
 from bot.search.normalise import STOPWORDS_EN, irregular_forms, stem
 from bot.search.thesaurus import cilin_synonyms
 
@@ -46,10 +49,13 @@ _PERSON = re.compile(r"^([A-Z][A-Za-z.,' -]*?)\s*\((?:name|surname|\d{3,4}-?\d{0
 MIN_SURNAME = 4  # shorter last names ("Li", "Wu") stand for too many people to name one speaker
 MAX_BORROWED = 8  # glosses of same-meaning words kept per word
 MAX_GLOSS_WORDS = 2  # content words of a gloss that counts as a translation
+MAX_NAME_WORDS = 3  # of a name's gloss ("World War II")
+NAME_HEAD_ZIPF = 4.5  # a capitalised word of a name's gloss at most this common may name it alone (_name_head)
+_CAPITALISED = re.compile(r"\b[A-Z][a-z]+\b")
 MAX_WORD_CHARS = 6  # longest Chinese word looked up
 MIN_SHARED = 2  # Chinese translations two English words share to count as related (one is often a pun or a slip)
 MAX_RELATED = 6  # related English words kept per word, those sharing the most translations first
-FORMAT = 9  # bump when what is kept changes
+FORMAT = 10  # bump when what is kept changes
 FILE_NAME = "dictionary.json"
 
 
@@ -145,17 +151,34 @@ def person_keys(name: str) -> tuple[str, ...]:
     return (whole, last) if len(words) > 1 and len(last) >= MIN_SURNAME and last.isalpha() else (whole,)
 
 
-def _gloss_key(gloss: str) -> tuple[str, ...] | None:
-    """The content-word stems of a short gloss, or None when it is not a plain translation."""
-    if gloss.count(" ") > 6 or _SKIP.match(gloss):
+def _gloss_key(gloss: str, name: bool = False) -> tuple[str, ...] | None:
+    """The content-word stems of a short gloss, or None when it is not a plain translation.
+
+    A name's gloss is read up to its first comma: "Houston, Texas" translates 休斯敦 as "Houston".
+    """
+    if _SKIP.match(gloss):
         return None
     text = _PAREN.sub(" ", gloss) if "(" in gloss or "[" in gloss else gloss
-    if _REJECT.search(text):
+    if name:
+        text = text.split(",")[0]
+    if (gloss.count(" ") > 6 and not name) or _REJECT.search(text):
         return None
     words = [w for w in map(stem, _WORDS.findall(text.casefold())) if w not in STOPWORDS_EN and len(w) > 1]
-    if not 0 < len(words) <= MAX_GLOSS_WORDS:
+    if not 0 < len(words) <= (MAX_NAME_WORDS if name else MAX_GLOSS_WORDS):
         return None
     return (NEGATED, *words) if _NEGATION.search(text.casefold()) else tuple(words)
+
+
+def _name_head(gloss: str, key: tuple[str, ...]) -> tuple[str, ...] | None:
+    """The word that names a thing alone, of a name glossed in several: "Vietnam" of "Vietnam War", "Watergate"
+    of "Watergate scandal". It is the one capitalised word rarer than everyday words ("War" alone names nothing);
+    with two such words ("Dwight Eisenhower", "Pearl Harbor") neither names it alone."""
+    if len(key) < 2:
+        return None
+    text = _PAREN.sub(" ", gloss).split(",")[0]
+    heads = {stem(w.casefold()) for w in _CAPITALISED.findall(text)} & set(key)
+    rare = [h for h in heads if english_zipf(h) <= NAME_HEAD_ZIPF]
+    return (rare[0],) if len(rare) == 1 else None
 
 
 def parse(lines: Iterable[str], thesaurus: Mapping[str, Iterable[str]] | None = None) -> Dictionary:
@@ -181,13 +204,17 @@ def parse(lines: Iterable[str], thesaurus: Mapping[str, Iterable[str]] | None = 
                     written = out.people.setdefault(" ".join(form.replace(",", " ").casefold().split()), [])
                     if word not in written:
                         written.append(word)
-            key = _gloss_key(gloss)
-            if key is None:
-                continue
-            bucket = out.glosses.setdefault(word, [])
-            if key not in bucket:
-                bucket.append(key)
-                out.words.setdefault(key, []).append(word)
+            for form in gloss.split(" or ") if proper else (gloss,):  # "Johnson or Johnston (name)": two names
+                key = _gloss_key(form, proper)
+                if key is None:
+                    continue
+                bucket = out.glosses.setdefault(word, [])
+                if key not in bucket:
+                    bucket.append(key)
+                    out.words.setdefault(key, []).append(word)
+                head = _name_head(form, key) if proper else None  # a translation only: 越南战争 finds "Vietnam"
+                if head is not None and head not in bucket:
+                    bucket.append(head)
     for word, same in thesaurus.items():
         kept = [w for w in same if 2 <= len(w) <= MAX_WORD_CHARS]
         if kept and 2 <= len(word) <= MAX_WORD_CHARS:
