@@ -225,6 +225,9 @@ def test_a_run_is_cut_into_its_likeliest_words() -> None:
     assert [w.text for w in segment("银行和投机要", [False] * 6, lexicon.get, chinese_zipf, 6)] == ["投机"]
     assert [w.text for w in segment("要凉了", [False, False, True], lexicon.get, chinese_zipf, 6)] == ["凉了"]
     assert segment("点数", [False, True], lexicon.get, chinese_zipf, 6) == []  # no filler inside a word
+    nations = {"美国": Kind.WORD, "美国人": Kind.WORD}  # the frequency list lacks the compound, not its parts
+    assert chinese_zipf("美国人") == 0 < chinese_zipf("美国")
+    assert [w.text for w in segment("对美国人有", [False] * 5, nations.get, chinese_zipf, 6)] == ["美国人"]
     people = {"个人": Kind.TERM}  # a glossary term may hold a filler character, but not half a filler word
     assert segment("这个人", [True, True, False], people.get, chinese_zipf, 6) == [Word(1, "个人", Kind.TERM)]
     assert segment("这个人", [True, True, False], people.get, chinese_zipf, 6, filler_joins("这个人")) == []

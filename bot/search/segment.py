@@ -5,7 +5,9 @@ next one: 少喂点数据 read from the left gives 点数 ("points") and loses �
 and loses 投机. Here the whole run is cut at once (dynamic programming) into the most likely sequence of
 words, each word as likely as it is common in everyday Chinese (a unigram model on the wordfreq list, as
 Chinese segmenters do): 点 + 数据 is far likelier than 点数 + 据. A word of the lexicon that the list lacks
-counts as a rare word; a talk's glossary term or a chat form as a fairly common one, since the question
+counts as a rare word, or as likely as its likeliest cut into shorter words when that is likelier (the list
+lacks many compounds: 美国人 then ties with 美国 + 人, and a tie goes to the longer word, which the dictionary
+translates as a whole); a talk's glossary term or a chat form as a fairly common one, since the question
 uses it on purpose. Question and filler characters (the mask) never sit inside a dictionary word; a
 glossary term or a chat form may hold some, as long as it is not made of them alone (凉了).
 """
@@ -72,7 +74,10 @@ def segment(run: str, mask: Sequence[bool], kind_of: Callable[[str], Kind | None
             if kind is None or not _allowed(kind, mask[start:end]):
                 continue
             floor = TERM_FLOOR if kind in (Kind.TERM, Kind.CHAT) else WORD_FLOOR
-            chance = best[start][0] + max(zipf(text), floor) - ZIPF_OF_ONE
+            likely = max(zipf(text), floor) - ZIPF_OF_ONE
+            if zipf(text) < floor and kind is not Kind.TERM and kind is not Kind.CHAT:
+                likely = max(likely, _split_chance(text, zipf))  # 美国人 is as likely as 美国 + 人
+            chance = best[start][0] + likely
             if chance >= choice[0]:
                 choice = (chance, Word(start, text, kind))
         best.append(choice)
@@ -86,6 +91,18 @@ def segment(run: str, mask: Sequence[bool], kind_of: Callable[[str], Kind | None
             words.append(word)
             end = word.start
     return words[::-1]
+
+
+def _split_chance(word: str, zipf: Callable[[str], float]) -> float:
+    """The log10 chance of the likeliest cut of a word into shorter ones the frequency list has, or characters."""
+    best = [0.0]
+    for end in range(1, len(word) + 1):
+        choice = best[end - 1] + max(zipf(word[end - 1]), CHAR_FLOOR) - ZIPF_OF_ONE
+        for start in range(end - 1):
+            if (start, end) != (0, len(word)) and zipf(word[start:end]) > 0:
+                choice = max(choice, best[start] + zipf(word[start:end]) - ZIPF_OF_ONE)
+        best.append(choice)
+    return best[-1]
 
 
 def inside(words: Sequence[Word], size: int) -> list[bool]:
