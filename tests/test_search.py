@@ -130,6 +130,16 @@ def test_scores_are_confidences_in_ranking_order(engine: SearchEngine) -> None:
     assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
 
 
+def test_when_one_passage_answers_its_next_paragraphs_carry_on(engine: SearchEngine) -> None:
+    hits = engine.search("深度学习假说到底是个啥")  # the slide's title, then what it says
+    first = hits[0].passage
+    assert "深度学习假说" in first.text and len(hits) == 3
+    following = engine.catalog.neighbours(first.key, before=0, after=2)
+    assert [h.passage for h in hits] == following and "10 层的大型神经网络" in hits[1].passage.text
+    assert [h.score for h in hits] == [hits[0].score] * 3  # no surer than the passage they follow
+    assert engine.search("今天天气怎么样") == []  # nothing to carry on from
+
+
 def test_offset_pages_through_the_same_ranking(engine: SearchEngine) -> None:
     both = engine.search("神经网络", limit=2)
     assert len(both) == 2

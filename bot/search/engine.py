@@ -13,7 +13,8 @@ How a query is answered:
    for a reason; "what did he answer" for the speaker rather than the questioner). A question about a talk's
    opening or close ("开场谢了谁", "at the end of the speech") counts its first or last paragraphs as matching.
 4. The confidence combines evidence beyond one chance match, coverage and fuzzy similarity; when the best
-   passage's confidence is below MIN_CONFIDENCE the query has no answer (calibration below).
+   passage's confidence is below MIN_CONFIDENCE the query has no answer (calibration below). When fewer
+   passages answer than were asked for, the best one's next paragraphs carry on where it stops.
 """
 
 from __future__ import annotations
@@ -61,6 +62,7 @@ SHORT_ANSWER = 40  # an answer shorter than this many characters comes with the 
 QUOTED_QUESTION = 0.85  # an audience question matched this surely is quoted, not asked again in other words
 EDGE_PASSAGES = 3  # the first and last paragraphs of a section are its opening and its close
 EDGE_CONFIDENCE = 0.6  # of the opening or close of the one talk asked about, when that is all a question asks
+FOLLOWING = 2  # when fewer passages answer than asked for, the best one's next paragraphs fill up to this many
 PHRASE_BONUS = 0.1  # ranking bonus for a passage with all of the query's neighbouring English words side by side
 
 FloatArray = npt.NDArray[np.float32]
@@ -335,7 +337,26 @@ class SearchEngine:
                 hits.append(Hit(self._shown(doc, joined), round(float(shown), 4)))
                 if len(hits) == offset + limit:
                     break
+        room = min(offset + limit - len(hits), FOLLOWING)
+        if room > 0 and hits:  # few passages answer: the best one's next paragraphs carry on where it stops
+            hits.extend(Hit(self.passages[doc], hits[-1].score) for doc in self._following(ranked[0][1], joined, hits,
+                                                                                           mask, room))
         return hits[offset:]
+
+    def _following(self, doc: int, joined: dict[int, int], hits: list[Hit], mask: npt.NDArray[np.bool_] | None,
+                   room: int) -> list[int]:
+        """Up to `room` paragraphs after a passage (and after the one shown with it), said by the same role in its
+        section and not shown yet."""
+        shown = {key for hit in hits for key in self._shown_keys(hit.passage)}
+        out: list[int] = []
+        number = joined.get(doc, doc)
+        while len(out) < room:
+            number += 1
+            if (not self._follows(doc, number, mask) or self.passages[number].key in shown
+                    or self.passages[number].role != self.passages[doc].role):
+                break
+            out.append(number)
+        return out
 
     def best_quote(self, query: str, talk: str | None = None) -> tuple[Quote, float] | None:
         """The speaker's sentence that best matches the query, from the best-matching passages."""
