@@ -10,7 +10,7 @@ import pytest
 from bot.content.loader import ContentError, load_library, load_talk
 from bot.content.model import Library, split_sentences
 from bot.search.commonness import chinese_share, chinese_zipf, english_share
-from bot.search.cues import edge_of
+from bot.search.cues import defined_term, definition_of, edge_of
 from bot.search.dictionary import parse
 from bot.search.engine import SearchEngine
 from bot.search.features import BIGRAM, run_features
@@ -337,6 +337,15 @@ def test_an_answer_is_found_past_a_question_of_several_paragraphs(engine: Search
     assert all("我认为你所描述的" not in h.passage.text for h in hits[2:])  # and the rest is not shown twice
     quote = engine.best_quote("推理的模型能自己纠正幻觉吗 极其有可能")  # /quote picks among both paragraphs' sentences
     assert quote is not None and quote[0].text == "我认为你所描述的这个观点极其有可能发生。"
+
+
+def test_a_question_for_what_a_term_means_prefers_the_passage_that_says_it(engine: SearchEngine) -> None:
+    assert defined_term(normalise("LSTM说白了是个啥玩意")) == "lstm"
+    assert defined_term(normalise("什么是预训练")) == "预训练"
+    assert defined_term(normalise("So what is an LSTM?")) == "lstm"
+    assert defined_term(normalise("why did pre-training end")) == ""
+    assert definition_of("lstm").search("对于不熟悉的人来说,lstm 是深度学习研究人员在 transformer 出现之前的技术")
+    assert "LSTM 是深度学习研究人员" in texts(engine, "LSTM说白了是个啥玩意")[0]  # not "那就是 LSTM,它比…"
 
 
 def test_the_opening_or_close_of_a_talk_is_where_a_question_about_it_looks(engine: SearchEngine) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from bot.search.normalise import normalise
+from bot.search.normalise import filler_mask, normalise
 
 # Answer-type cues: a "why" question is answered by a passage that gives a reason; a question about
 # what "he" answered or thinks is answered by the speaker rather than by the person asking him.
@@ -37,6 +37,34 @@ def edge_of(text: str) -> tuple[str, str]:
 # A question for the items of a list ("哪三点", "有哪些", "which three"): the list answers it, not its announcement.
 ITEMS = re.compile(r"哪[几两俩一二三四五六七八九十]+[个点条项样种位件]|哪些|\bwhich (?:two|three|four|five|ones)\b"
                    r"|\bwhat (?:are|were) the (?:two|three|four|five|main|key)\b")
+# A question for what a term means ("lstm说白了是个啥", "什么是预训练", "what is an lstm"): a passage that says
+# what the term is ("lstm 是…", "an lstm is …") answers it.
+_DEFINITION_ZH = re.compile(r"^(.{1,16}?)(?:到底|究竟)?(?:是个|是一个|是)什么|什么是(.{1,16})")
+_DEFINITION_EN = re.compile(r"^(?:so |and |but )?what(?: is|'s| are| was| were) (?:a |an |the )?"
+                            r"([a-z0-9][a-z0-9 .+-]{0,30}?)\s*\??$")
+_DEFINES = r"\s*(?:是|就是|指的是|指|is|are|was|were|means|refers)"
+MAX_TERM_WORDS = 3  # of an English term asked about
+MAX_TERM_CHARS = 12  # of a Chinese one, its filler left out
+
+
+def defined_term(text: str) -> str:
+    """The term a normalised question asks to have defined, or ""."""
+    found = _DEFINITION_EN.search(text.strip())
+    if found is not None:
+        return found.group(1) if len(found.group(1).split()) <= MAX_TERM_WORDS else ""
+    found = _DEFINITION_ZH.search(text)
+    if found is None:
+        return ""
+    asked = found.group(1) or found.group(2)
+    term = "".join(ch for ch, filler in zip(asked, filler_mask(asked), strict=True) if not filler).strip()
+    return term if len(term) <= MAX_TERM_CHARS else ""
+
+
+def definition_of(term: str) -> re.Pattern[str]:
+    """What a passage that says what a term is holds (the term, then 是 / is / means …)."""
+    return re.compile(re.escape(term) + _DEFINES)
+
+
 _PRONOUNS_ZH = "他|她|ta"
 _PRONOUNS_EN = "he|she|they"
 _POSSESSIVES_EN = "his|her|their"

@@ -29,6 +29,7 @@ from rapidfuzz import fuzz
 
 from bot.content.model import Library, Passage, Quote
 from bot.search import commonness
+from bot.search.cues import definition_of
 from bot.search.dictionary import Dictionary, for_corpus
 from bot.search.features import BIGRAM, WORD
 from bot.search.glossary import Glossary
@@ -181,6 +182,10 @@ class SearchEngine:
         cued = found.cued * CUE_BONUS
         if plan.asks_speaker:
             cued += self._speaker[top] * CUE_BONUS
+        if plan.defines:  # "lstm是啥": a passage saying what it is ("lstm 是…")
+            says = definition_of(plan.defines)
+            cued += np.fromiter((says.search(fold(self.passages[doc].text)) is not None for doc in top.tolist()),
+                                bool, len(top)) * CUE_BONUS
         ranked: list[tuple[float, float, int]] = []
         phrased = self._phrase_shares(plan, top.tolist())
         for i, doc in enumerate(top.tolist()):

@@ -52,6 +52,7 @@ class QueryPlan:
     names: frozenset[str] = frozenset()  # speakers' names the question mentions (only their talks answer it)
     phrases: tuple[tuple[str, str], ...] = ()  # neighbouring English content words, worth more found together
     items: bool = False  # asks for the items of a list ("哪三点"): a lead-in's continuation answers it first
+    defines: str = ""  # the term a "what is …" question asks to have defined (cues.py)
     edge: str = ""  # "opening" or "closing" when the question asks about where a talk starts or ends (cues.py)
 
     @property

@@ -17,7 +17,7 @@ from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
 from bot.search.commonness import chinese_share, chinese_zipf, english_share
-from bot.search.cues import BECAUSE_ZH, ITEMS, WHY, YES_NO, asks_speaker_pattern, edge_of
+from bot.search.cues import BECAUSE_ZH, ITEMS, WHY, YES_NO, asks_speaker_pattern, defined_term, edge_of
 from bot.search.dictionary import MAX_WORD_CHARS, NEGATED, Dictionary
 from bot.search.features import BIGRAM, UNIGRAM, WORD
 from bot.search.glossary import Glossary
@@ -395,4 +395,5 @@ class Planner:
         plan.asks_speaker = self._asks_speaker.search(text) is not None
         plan.yes_no = YES_NO.search(text) is not None
         plan.items = ITEMS.search(text) is not None
+        plan.defines = defined_term(text)
         return plan
