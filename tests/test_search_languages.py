@@ -312,6 +312,9 @@ def test_asking_what_the_speaker_answered_gets_the_answer_first(engine: SearchEn
 def test_a_yes_or_no_question_in_other_words_gets_the_answer_first(engine: SearchEngine) -> None:
     assert engine.plan("模型以后能自己改错吗").yes_no and engine.plan("can models fix their own mistakes").yes_no
     assert not engine.plan("模型怎么改错").yes_no
+    assert engine.plan("模型以后能自己改错吗,就不瞎编了").yes_no  # 吗 closes a clause, not only the message
+    assert engine.plan("大模型能举一反三吗还是只会背题").yes_no and engine.plan("so did it work or not").yes_no
+    assert engine.search("模型以后能自己改错吗,就不瞎编了")[0].passage.text.startswith("是的,答案是肯定的")
     hits = engine.search("AI要不要给它权利啊")  # the audience asked it too: the speaker's answer comes first
     assert hits[0].passage.role == "speaker" and "需要权利吗" in hits[1].passage.text
     quoted = engine.search("未来,你认为如果模型具备推理能力,它能自己纠正错误吗")  # the question, word for word

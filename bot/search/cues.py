@@ -11,8 +11,9 @@ from bot.search.normalise import filler_mask, normalise
 # what "he" answered or thinks is answered by the speaker rather than by the person asking him.
 WHY = re.compile(r"为什么|为何|原因|\bwhy\b")
 BECAUSE_ZH = ("因为", "原因", "所以", "为什")  # a passage that gives the reason, or asks the same "why"
-YES_NO = re.compile(r"吗\W*$|能不能|会不会|是不是|要不要|可不可以|有没有|能否|[能会要][^,，。]{1,12}[不没]\W*$"
-                    r"|^(?:can|could|will|would|does|do|is|are|should)\b")
+YES_NO = re.compile(r"吗(?!啡)|能不能|会不会|是不是|要不要|可不可以|有没有|能否|[能会要][^,，。]{1,12}[不没]\W*$"
+                    r"|^(?:(?:so|and|but|ok|okay|wait|hmm),? )?"
+                    r"(?:can|could|will|would|does|do|is|are|should|did|was|were)\b|\bor not\b")
 # Where in a talk the question looks: its opening ("开场谢了谁", "how does the speech start") or its close
 # ("结尾", "what does he ask at the end of the speech"). Only wordings that name the place: a bare 最后 or
 # "at the end" is as often "finally" or the end of something the talk speaks of.
