@@ -74,6 +74,9 @@ def test_a_speaker_name_in_the_question_is_not_what_it_is_about(engine: SearchEn
     assert engine.plan("what does Ike think about disarmament").asks_speaker
     assert engine.plan("有人说这是自动更正,他啥反应").asks_speaker and engine.plan("伊利亚什么态度").asks_speaker
     assert not engine.plan("反应时间是多少").asks_speaker  # a reaction, but not the speaker's
+    assert engine.plan("有人问要不要照搬人脑结构 大神咋回的").asks_speaker  # in chat, 大神 is the speaker
+    assert engine.plan("can LLMs generalize or not? his final answer pls").asks_speaker
+    assert not engine.plan("他说的这是怎么回事").asks_speaker
 
 
 # -- English ----------------------------------------------------------------------------------------

@@ -66,7 +66,7 @@ def definition_of(term: str) -> re.Pattern[str]:
     return re.compile(re.escape(term) + _DEFINES)
 
 
-_PRONOUNS_ZH = "他|她|ta"
+_PRONOUNS_ZH = "他|她|ta|大佬|大神"  # in chat, 大佬 and 大神 are the speaker
 _PRONOUNS_EN = "he|she|they"
 _POSSESSIVES_EN = "his|her|their"
 
@@ -77,7 +77,7 @@ def asks_speaker_pattern(names: Iterable[str] = ()) -> re.Pattern[str]:
     named = "".join(f"|{re.escape(n)}" for n in folded)
     owned = "".join(f"|{re.escape(n)}'s" for n in folded)
     return re.compile(
-        rf"(?:{_PRONOUNS_ZH}{named}).{{0,4}}(回答|回应|答复|看法|观点|怎么看|如何看|认为|觉得|咋看|怎么说|反应|态度|意见|评价|立场)"
+        rf"(?:{_PRONOUNS_ZH}{named}).{{0,4}}(回答|回应|答复|看法|观点|怎么看|如何看|认为|觉得|咋看|怎么说|怎么回(?!事)|反应|态度|意见|评价|立场)"
         rf"|\b(?:{_PRONOUNS_EN}{named})('s)? (answer|respond|repl|think|view|feel)"
-        rf"|\b(?:{_POSSESSIVES_EN}{owned}) (answer|response|reply|view|opinion|take)\b"
+        rf"|\b(?:{_POSSESSIVES_EN}{owned}) (?:\w+ )?(answer|response|reply|view|opinion|take)\b"
         rf"|\bdo(?:es)? (?:{_PRONOUNS_EN}{named}) (think|say|feel)")
